@@ -1,0 +1,1 @@
+"""Test helpers for apps that use ``lumi``: the pytest plugin and ``responses`` helpers."""

@@ -1,0 +1,1 @@
+"""pytest plugin (entry point ``lumi``): emulator fixtures. Filled by the emulator package."""
