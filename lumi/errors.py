@@ -5,13 +5,15 @@
     │   ├── AuthenticationError  code 2100: the token is invalid or expired (the client drops it)
     │   └── NotFoundError        the server said the thing does not exist
     ├── ValidationError          10400: a bad call, refused before any request
-    │   └── BrowserOnlyError     10400: pop-up sign-in etc. need a browser
+    │   ├── BrowserOnlyError     10400: pop-up sign-in etc. need a browser
+    │   └── SchemaError          10400: data that does not fit its typed class (names the field)
     ├── RateLimitError           10429: the client-side limit of identical requests
     ├── TransportError           the request did not complete
     │   ├── ConnectionError      could not connect (DNS, refused, reset)
     │   └── TimeoutError         connect or read timeout
     └── HTTPStatusError          a non-2xx status, or a 2xx body that is not a valid envelope
-        └── InvalidResponseError the body could not be decoded (HTML from a proxy, truncated JSON)
+        ├── InvalidResponseError the body could not be decoded (HTML from a proxy, truncated JSON)
+        └── FunctionError        a serverless function answered a non-2xx status (``.data``)
 
 Messages never contain tokens, passwords, API keys or signatures.
 """
@@ -78,6 +80,10 @@ class BrowserOnlyError(ValidationError):
     """Code 10400: the method needs a browser (pop-up sign-in); the message says what to use."""
 
 
+class SchemaError(ValidationError):
+    """Data does not fit its typed class; the message names the class and the field."""
+
+
 class RateLimitError(LumiError):
     """Code 10429: too many identical requests within one second (client-side parity limit)."""
 
@@ -92,11 +98,11 @@ class TransportError(LumiError):
         super().__init__(code, message)
 
 
-class ConnectionError(TransportError):  # noqa: A001 - the natural name, namespaced by lumi.errors
+class ConnectionError(TransportError):
     """Could not connect, or the connection broke (DNS, refused, reset)."""
 
 
-class TimeoutError(TransportError):  # noqa: A001
+class TimeoutError(TransportError):
     """The connect or read timeout passed."""
 
 
@@ -114,3 +120,11 @@ class HTTPStatusError(LumiError):
 
 class InvalidResponseError(HTTPStatusError):
     """The body could not be decoded as the expected JSON envelope."""
+
+
+class FunctionError(HTTPStatusError):
+    """A function answered a non-2xx status. ``data`` is its parsed JSON body (or text)."""
+
+    def __init__(self, status: int, message: str, body_excerpt: str, data: object) -> None:
+        super().__init__(status, message, body_excerpt)
+        self.data = data

@@ -18,7 +18,9 @@ from typing import Any
 from urllib.parse import quote
 
 #: The key shipped inside every browser bundle of the JavaScript client. Not a user secret.
-CLIENT_KEY = "6QrJZ7pFCmBZAeIJF7IArvkCz+EtzA0RVcpHkiQIsQyhs7QtCS9P+CueZdHfB2OtJcgX3BbqY9pfpWeAVTqCwQ=="
+CLIENT_KEY = (
+    "6QrJZ7pFCmBZAeIJF7IArvkCz+EtzA0RVcpHkiQIsQyhs7QtCS9P+CueZdHfB2OtJcgX3BbqY9pfpWeAVTqCwQ=="
+)
 
 _NONCE_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 

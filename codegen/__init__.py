@@ -1,0 +1,23 @@
+"""Code generation for lumi: schema/ -> lumi/_generated/, and app entity schemas -> attrs classes.
+
+In the repository ``python -m codegen`` (``make codegen``) regenerates everything; installed, this
+package is ``lumi._codegen`` and drives ``lumi codegen``.
+"""
+
+from __future__ import annotations
+
+from ._entities import EntitySchema, generate_entities, load_entity_schemas
+from ._models import CodegenError, generate_models
+from ._operations import generate_operations
+from ._project import render_project, write_project
+
+__all__ = [
+    "CodegenError",
+    "EntitySchema",
+    "generate_entities",
+    "generate_models",
+    "generate_operations",
+    "load_entity_schemas",
+    "render_project",
+    "write_project",
+]

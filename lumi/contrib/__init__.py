@@ -1,0 +1,1 @@
+"""Web framework integrations: :mod:`lumi.contrib.flask` and :mod:`lumi.contrib.django`."""

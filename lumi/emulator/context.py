@@ -1,0 +1,144 @@
+"""What a handler gets: the request, the services, the URL values, helpers to read the body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request
+
+from lumi.emulator.envelope import INVALID_TOKEN, EmulatorError, bad_request
+
+if TYPE_CHECKING:
+    from lumi.emulator.ai import AIProvider
+    from lumi.emulator.files import FileStorage
+    from lumi.emulator.functions import FunctionsHost
+    from lumi.emulator.image_tasks import ImageTasks
+    from lumi.emulator.ingest import EventsInbox
+    from lumi.emulator.outbox import Outbox
+    from lumi.emulator.signature import SignatureChecker
+    from lumi.emulator.store import EntityStore
+    from lumi.emulator.users import UserDirectory
+
+
+@dataclass
+class Services:
+    """Everything the emulator holds; one instance per running emulator."""
+
+    store: EntityStore
+    users: UserDirectory
+    outbox: Outbox
+    files: FileStorage
+    images: ImageTasks
+    ai: AIProvider
+    functions: FunctionsHost | None
+    events: EventsInbox
+    signatures: SignatureChecker
+    reset: Callable[[], None]
+    #: The events write key; None accepts any non-empty key.
+    api_key: str | None = None
+
+
+_NO_BODY = object()
+
+
+@dataclass
+class Call:
+    """One request to a handler."""
+
+    request: Request
+    services: Services
+    values: dict[str, Any]
+
+    @property
+    def project_id(self) -> str:
+        return str(self.values["projectId"])
+
+    @property
+    def base_url(self) -> str:
+        return self.request.host_url.rstrip("/")
+
+    def json_body(self, default: Any = _NO_BODY) -> Any:
+        """The body parsed as JSON; ``default`` when the body is empty (else it is required)."""
+        raw = self.request.get_data(cache=True)
+        if not raw.strip():
+            if default is _NO_BODY:
+                raise bad_request("a JSON body is required")
+            return default
+        try:
+            return json.loads(raw)
+        except UnicodeDecodeError:
+            raise bad_request("invalid JSON body: not UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise bad_request(
+                f"invalid JSON body: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise bad_request("invalid JSON body: nested too deeply") from None
+
+    def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
+        body = self.json_body({} if allow_empty else _NO_BODY)
+        if not isinstance(body, dict):
+            raise bad_request(f"the JSON body must be an object, not {_json_type(body)}")
+        return body
+
+    def bearer_token(self) -> str | None:
+        header = self.request.headers.get("Authorization")
+        if header is None:
+            return None
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise EmulatorError(INVALID_TOKEN, "Authorization must be 'Bearer <userToken>'")
+        return token.strip()
+
+    def user(self, project_id: str | None = None) -> dict[str, Any] | None:
+        """The signed-in user, None without a token; code 2100 for a bad token."""
+        token = self.bearer_token()
+        if token is None:
+            return None
+        return self.services.users.user_for_token(token, project_id)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
+        type(value), "an array" if isinstance(value, list) else type(value).__name__
+    )
+
+
+def field_str(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise bad_request(f"{name} is required")
+        return None
+    if not isinstance(value, str) or (required and not value):
+        raise bad_request(f"{name} must be a non-empty string")
+    return value
+
+
+def required_str(body: dict[str, Any], name: str) -> str:
+    value = field_str(body, name)
+    assert value is not None
+    return value
+
+
+def optional_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise bad_request(f"{name} must be a JSON object, not {_json_type(value)}")
+    return value
+
+
+def optional_count(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise bad_request(f"{name} must be a non-negative integer")
+    return value

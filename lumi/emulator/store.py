@@ -1,0 +1,530 @@
+"""The emulator's entity store: JSON documents in SQLite (WAL) with MongoDB query semantics.
+
+One table holds every document as JSON text, keyed by (project, entity, _id); ``seq`` (the
+rowid) records insertion order, the natural order and the final tiebreak of every sort, so
+paging is deterministic. A query runs in two steps: SQLite's JSON1 functions skip rows that
+cannot match (conditions on top-level fields derived by :mod:`lumi.emulator.query`), then the
+Python matcher decides exactly; sorting is done in Python in MongoDB's BSON order.
+
+Documents get, unless the app supplied them: ``_id`` (24 lower-case hex digits, ObjectId-like:
+4-byte time, 5 random bytes per process, 3-byte counter), ``creator`` (the given user id or
+null), ``createdAt`` and ``updatedAt`` (``2026-03-01T10:00:00.000Z``). A client-supplied ``_id``
+must be 24 hex digits and unique in the entity (else QueryError); it is stored lower-case.
+
+Thread-safe: by default one connection behind a lock. A pool (``max_connections > 1``; WAL lets
+readers run beside the writer) measured slower under CPython's GIL, because SQLite hands the
+GIL back on every row and the threads convoy (benchmarks/emulator_store.py). Writes take
+SQLite's write lock up front (``BEGIN IMMEDIATE``), so read-modify-write updates lose nothing,
+also with other processes (the ``lumi emulator`` commands) on the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lumi.emulator.query import (
+    AnyOfHint,
+    Document,
+    EqualsHint,
+    Hint,
+    PrefixHint,
+    QueryError,
+    SortSpec,
+    StringRangeHint,
+    apply_update,
+    compile_filter,
+    compile_sort,
+    sort_documents,
+    sort_order,
+)
+
+__all__ = ["EntityStore", "QueryError", "StoreClosedError", "new_object_id", "now_iso"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY,
+    project TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (project, entity, id)
+);
+CREATE INDEX IF NOT EXISTS documents_by_scope ON documents (project, entity, seq);
+"""
+
+_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+_SIMPLE_FIELD = re.compile(r"[A-Za-z0-9_-]+")
+# "body -> path" (SQLite 3.38+) returns a field's JSON text as written, numbers included.
+_HAS_ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)
+_ID_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's parameter limit
+
+
+class StoreClosedError(RuntimeError):
+    """The store was used after :meth:`EntityStore.close`."""
+
+
+class _ObjectIds:
+    """ObjectId-style ids: they sort by creation time, and within a process by creation order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._process = b""
+        self._counter = 0
+
+    def new(self) -> str:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child must not repeat its parent's ids
+                self._pid = os.getpid()
+                self._process = os.urandom(5)
+                self._counter = int.from_bytes(os.urandom(3), "big")
+            self._counter = (self._counter + 1) & 0xFFFFFF
+            counter = self._counter
+            process = self._process
+        seconds = int(time.time()) & 0xFFFFFFFF
+        return (seconds.to_bytes(4, "big") + process + counter.to_bytes(3, "big")).hex()
+
+
+_object_ids = _ObjectIds()
+
+
+def new_object_id() -> str:
+    """A fresh 24-hex ObjectId-style id."""
+    return _object_ids.new()
+
+
+def now_iso() -> str:
+    """The current UTC time as JavaScript's ``toISOString()`` writes it."""
+    moment = datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _encode(document: Document) -> str:
+    try:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:  # NaN or Infinity: not JSON, and SQLite's JSON1 would reject it
+        raise QueryError(f"the document is not valid JSON: {exc}") from None
+    except TypeError as exc:
+        raise QueryError(f"the document holds a value that is not JSON: {exc}") from None
+
+
+class _Pool:
+    """Up to ``size`` SQLite connections shared by any number of threads."""
+
+    def __init__(self, connect: Any, size: int) -> None:
+        self._connect = connect
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        self._slots.acquire()
+        try:
+            with self._lock:
+                if self._closed:
+                    raise StoreClosedError("the entity store is closed")
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._connect()
+            try:
+                yield conn
+            finally:
+                with self._lock:
+                    if self._closed:
+                        conn.close()
+                    else:
+                        self._idle.append(conn)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class EntityStore:
+    """Entity documents of every project, in one SQLite file, queried with MongoDB semantics."""
+
+    #: Let SQLite skip rows that cannot match and extract sort fields; off, every row of the
+    #: entity is decoded and decided in Python (tests and benchmarks compare the two).
+    sql_assist: bool = True
+
+    def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 1) -> None:
+        self._path = os.fspath(path)
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        in_memory = self._path == ":memory:" or self._path.startswith("file:")
+        if not in_memory:
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        # Every connection to ":memory:" would be a separate database: keep exactly one.
+        self._pool = _Pool(self._connect, 1 if in_memory else max_connections)
+        self._write_lock = threading.Lock()
+        with self._pool.connection() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path,
+            timeout=60.0,
+            isolation_level=None,  # autocommit; transactions are explicit below
+            check_same_thread=False,
+            uri=self._path.startswith("file:"),
+        )
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across crashes of the process
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # With a pool, writers queue on a Python lock: SQLite's own busy handler sleeps in
+        # steps of milliseconds when two connections of this process want to write.
+        with self._write_lock, self._pool.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: several statements see one snapshot."""
+        with self._pool.connection() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(
+        self, project_id: str, entity: str, doc: Mapping[str, Any], creator: str | None
+    ) -> Document:
+        """Insert one document; returns it with ``_id`` and the system fields filled in."""
+        return self.create_many(project_id, entity, [doc], creator)[0]
+
+    def create_many(
+        self,
+        project_id: str,
+        entity: str,
+        docs: Sequence[Mapping[str, Any]],
+        creator: str | None,
+    ) -> list[Document]:
+        """Insert documents all-or-nothing (one bad document inserts none)."""
+        _check_scope(project_id, entity)
+        if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)):
+            raise QueryError("documents to create must be an array of objects")
+        now = now_iso()
+        encoded = [_prepare(doc, creator, now, index) for index, doc in enumerate(docs)]
+        ids = [doc_id for doc_id, _ in encoded]
+        if len(set(ids)) != len(ids):
+            raise QueryError("the batch holds the same _id twice")
+        rows = [(project_id, entity, doc_id, body) for doc_id, body in encoded]
+        with self._write() as conn:
+            taken = _existing_ids(conn, project_id, entity, ids)
+            if taken:
+                raise QueryError(f"a document with _id {sorted(taken)[0]} already exists")
+            conn.executemany(
+                "INSERT INTO documents (project, entity, id, body) VALUES (?, ?, ?, ?)", rows
+            )
+        return [_decode(body) for _, body in encoded]  # private copies for the caller
+
+    # -- read --------------------------------------------------------------------------------
+
+    def get(self, project_id: str, entity: str, doc_id: str) -> Document | None:
+        """The document with this ``_id``, or None."""
+        _check_scope(project_id, entity)
+        key = _id_key(doc_id)
+        if key is None:
+            return None
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT body FROM documents WHERE project = ? AND entity = ? AND id = ?",
+                (project_id, entity, key),
+            ).fetchone()
+        return None if row is None else _decode(row[0])
+
+    def find(
+        self,
+        project_id: str,
+        entity: str,
+        filter: Mapping[str, Any] | None = None,
+        sort: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        skip: int | None = None,
+    ) -> tuple[list[Document], int]:
+        """One page of matching documents and the number of all matches.
+
+        Without a sort, documents come in insertion order; ties in a sort keep it. ``limit``
+        None or 0 means no limit (as in MongoDB).
+        """
+        _check_scope(project_id, entity)
+        compiled = compile_filter(filter)
+        spec = compile_sort(sort)
+        start = _non_negative("skip", skip)
+        count = _non_negative("limit", limit) or None
+        scope = "project = ? AND entity = ?"
+        params: list[Any] = [project_id, entity]
+        if compiled.is_empty and not spec:
+            with self._read() as conn:
+                total = conn.execute(
+                    f"SELECT count(*) FROM documents WHERE {scope}", params
+                ).fetchone()[0]
+                rows = conn.execute(
+                    f"SELECT body FROM documents WHERE {scope} ORDER BY seq LIMIT ? OFFSET ?",
+                    [*params, -1 if count is None else count, start],
+                ).fetchall()
+            return [_decode(body) for (body,) in rows], total
+        if (
+            self.sql_assist
+            and compiled.is_empty
+            and count is not None
+            and _HAS_ARROW
+            and _top_level(spec)
+        ):
+            return self._sorted_page(project_id, entity, spec, start, count)
+        where = scope
+        if self.sql_assist and compiled.hints:
+            clauses = [_hint_sql(hint, params) for hint in compiled.hints]
+            where += "".join(f" AND {clause}" for clause in clauses)
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT body FROM documents WHERE {where} ORDER BY seq", params
+            ).fetchall()
+        matches = compiled.matches
+        found = [doc for doc in map(_decode, (body for (body,) in rows)) if matches(doc)]
+        found = sort_documents(found, spec)
+        end = None if count is None else start + count
+        return found[start:end], len(found)
+
+    def _sorted_page(
+        self, project_id: str, entity: str, spec: SortSpec, start: int, count: int
+    ) -> tuple[list[Document], int]:
+        """An unfiltered sorted page decoding only the sort fields of every row, then the page."""
+        fields = [parts[0] for parts, _ in spec]
+        columns = ", ".join("body -> ?" for _ in fields)
+        paths = [f'$."{field}"' for field in fields]
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT seq, {columns} FROM documents WHERE project = ? AND entity = ? "
+                "ORDER BY seq",
+                [*paths, project_id, entity],
+            ).fetchall()
+            partial = [
+                {
+                    field: json.loads(text)
+                    for field, text in zip(fields, row[1:], strict=True)
+                    if text is not None  # None: the field is missing
+                }
+                for row in rows
+            ]
+            page_seqs = [rows[i][0] for i in sort_order(partial, spec)[start : start + count]]
+            bodies: dict[int, str] = {}
+            for begin in range(0, len(page_seqs), _ID_CHUNK):
+                chunk = page_seqs[begin : begin + _ID_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                bodies.update(
+                    conn.execute(f"SELECT seq, body FROM documents WHERE seq IN ({marks})", chunk)
+                )
+        return [_decode(bodies[seq]) for seq in page_seqs], len(rows)
+
+    # -- update / delete ---------------------------------------------------------------------
+
+    def update(
+        self, project_id: str, entity: str, doc_id: str, update: Mapping[str, Any]
+    ) -> Document | None:
+        """Merge ``update`` into the document (see :func:`~lumi.emulator.query.apply_update`).
+
+        Returns the whole updated document, or None when there is no such document.
+        """
+        _check_scope(project_id, entity)
+        if not isinstance(update, Mapping):
+            raise QueryError(f"the update must be an object, not {type(update).__name__}")
+        key = _id_key(doc_id)
+        if key is None:
+            return None
+        now = now_iso()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT seq, body FROM documents WHERE project = ? AND entity = ? AND id = ?",
+                (project_id, entity, key),
+            ).fetchone()
+            if row is None:
+                return None
+            updated = apply_update(_decode(row[1]), update, now)
+            conn.execute("UPDATE documents SET body = ? WHERE seq = ?", (_encode(updated), row[0]))
+        return updated
+
+    def delete(self, project_id: str, entity: str, doc_id: str) -> bool:
+        """Delete one document; False when there was none."""
+        return self.delete_many(project_id, entity, [doc_id]) == 1
+
+    def delete_many(self, project_id: str, entity: str, ids: Sequence[str]) -> int:
+        """Delete the documents with these ids; returns how many existed."""
+        _check_scope(project_id, entity)
+        if not isinstance(ids, Sequence) or isinstance(ids, (str, bytes)):
+            raise QueryError("ids must be an array of strings")
+        keys = sorted({key for key in map(_id_key, ids) if key is not None})
+        deleted = 0
+        with self._write() as conn:
+            for begin in range(0, len(keys), _ID_CHUNK):
+                chunk = keys[begin : begin + _ID_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                cursor = conn.execute(
+                    f"DELETE FROM documents WHERE project = ? AND entity = ? AND id IN ({marks})",
+                    [project_id, entity, *chunk],
+                )
+                deleted += cursor.rowcount
+        return deleted
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete every document of every project."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM documents")
+
+    def close(self) -> None:
+        """Close the connections; later calls raise StoreClosedError."""
+        self._pool.close()
+
+    def __enter__(self) -> EntityStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EntityStore({self._path!r})"
+
+
+def _top_level(spec: SortSpec) -> bool:
+    return bool(spec) and all(
+        len(parts) == 1 and _SIMPLE_FIELD.fullmatch(parts[0]) for parts, _ in spec
+    )
+
+
+def _check_scope(project_id: Any, entity: Any) -> None:
+    if not isinstance(project_id, str) or not project_id:
+        raise QueryError(f"project id must be a non-empty string, not {project_id!r}")
+    if not isinstance(entity, str) or not entity:
+        raise QueryError(f"entity name must be a non-empty string, not {entity!r}")
+
+
+def _id_key(doc_id: Any) -> str | None:
+    """The stored form of an ``_id`` (lower-case hex), or None if it cannot be one."""
+    if isinstance(doc_id, str) and _HEX24.fullmatch(doc_id):
+        return doc_id.lower()
+    if isinstance(doc_id, str):
+        return None
+    raise QueryError(f"a document id must be a string, not {type(doc_id).__name__}")
+
+
+def _non_negative(name: str, value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise QueryError(f"{name} must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _prepare(doc: Any, creator: str | None, now: str, index: int) -> tuple[str, str]:
+    """The ``_id`` and JSON text of a document to insert, system fields filled in."""
+    if not isinstance(doc, Mapping):
+        raise QueryError(f"document #{index} must be an object, not {type(doc).__name__}")
+    for key in doc:
+        if not isinstance(key, str) or key.startswith("$"):
+            raise QueryError(f"invalid field name {key!r} in document #{index}")
+    supplied = doc.get("_id")
+    if supplied is None:
+        doc_id = new_object_id()
+    elif isinstance(supplied, str) and _HEX24.fullmatch(supplied):
+        doc_id = supplied.lower()
+    else:
+        raise QueryError(f"_id of document #{index} must be 24 hex digits, not {supplied!r}")
+    prepared: Document = {"_id": doc_id}
+    prepared.update((key, value) for key, value in doc.items() if key != "_id")
+    prepared.setdefault("creator", creator)
+    prepared.setdefault("createdAt", now)
+    prepared.setdefault("updatedAt", now)
+    return doc_id, _encode(prepared)
+
+
+def _decode(body: str) -> Document:
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def _existing_ids(
+    conn: sqlite3.Connection, project_id: str, entity: str, ids: list[str]
+) -> set[str]:
+    taken: set[str] = set()
+    for begin in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[begin : begin + _ID_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        taken.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM documents WHERE project = ? AND entity = ? AND id IN ({marks})",
+                [project_id, entity, *chunk],
+            )
+        )
+    return taken
+
+
+def _hint_sql(hint: Hint, params: list[Any]) -> str:
+    """SQL for a hint (appending its parameters): true for every document that can match."""
+    if isinstance(hint, AnyOfHint):
+        branches = [
+            "(" + " AND ".join(_hint_sql(part, params) for part in branch) + ")"
+            for branch in hint.branches
+        ]
+        return "(" + " OR ".join(branches) + ")"
+    if hint.field == "_id" and isinstance(hint, EqualsHint):
+        # The id column holds the stored _id, always a lower-case 24-hex string.
+        params.extend(hint.strings)
+        return f"id IN ({','.join('?' * len(hint.strings))})" if hint.strings else "0"
+    path = f'$."{hint.field}"'
+    if isinstance(hint, EqualsHint):
+        types = ["'array'"] + [("'true'" if value else "'false'") for value in hint.booleans]
+        clause = f"json_type(body, ?) IN ({','.join(types)})"
+        values = [*hint.strings, *hint.integers]
+        if not values:
+            params.append(path)
+            return clause
+        params.extend([path, *values, path])
+        return f"(json_extract(body, ?) IN ({','.join('?' * len(values))}) OR {clause})"
+    if isinstance(hint, StringRangeHint):
+        params.extend([path, path, hint.value, path])
+        return (
+            f"((json_type(body, ?) = 'text' AND json_extract(body, ?) {hint.op} ?)"
+            " OR json_type(body, ?) = 'array')"
+        )
+    assert isinstance(hint, PrefixHint)
+    params.extend([path, path, len(hint.prefix), hint.prefix, path])
+    return (
+        "((json_type(body, ?) = 'text' AND substr(json_extract(body, ?), 1, ?) = ?)"
+        " OR json_type(body, ?) = 'array')"
+    )

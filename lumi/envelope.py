@@ -1,0 +1,78 @@
+"""The one place where a reply becomes data or a typed error (PROTOCOL §1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import (
+    CODE_INVALID_TOKEN,
+    CODE_OK,
+    APIError,
+    AuthenticationError,
+    HTTPStatusError,
+    InvalidResponseError,
+    NotFoundError,
+)
+
+_EXCERPT_CHARS = 200
+_TAGS = re.compile(r"<[^>]{0,200}>")
+_SPACES = re.compile(r"\s+")
+#: Envelope codes that mean "no such thing".
+NOT_FOUND_CODES = frozenset({404, 10404})
+
+
+def excerpt(body: bytes, limit: int = _EXCERPT_CHARS) -> str:
+    """A short, single-line, printable start of a body (HTML tags removed)."""
+    text = body[: limit * 8].decode("utf-8", "replace")
+    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def decode_json(status: int, body: bytes, what: str) -> Any:
+    """Parse a JSON body or raise InvalidResponseError with the status and an excerpt."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        short = excerpt(body)
+        raise InvalidResponseError(
+            status, f"{what}: the reply is not JSON (HTTP {status}): {short!r}", short
+        ) from None
+
+
+def check_status(status: int, reason: str, body: bytes, what: str) -> None:
+    """Raise HTTPStatusError for a non-2xx status, with a short excerpt of the body."""
+    if not 200 <= status < 300:
+        short = excerpt(body)
+        detail = f": {short!r}" if short else ""
+        raise HTTPStatusError(status, f"{what}: HTTP {status} {reason}{detail}".rstrip(), short)
+
+
+def decode_envelope(status: int, reason: str, body: bytes, what: str) -> Any:
+    """The ``data`` of a successful envelope; every other reply raises a LumiError subclass.
+
+    ``what`` names the call (``"POST /lm/p1/Posts/documents/list"``) for the messages.
+    """
+    check_status(status, reason, body, what)
+    payload = decode_json(status, body, what)
+    if not isinstance(payload, dict) or "code" not in payload:
+        short = excerpt(body)
+        raise InvalidResponseError(
+            status, f"{what}: the reply is not an envelope: {short!r}", short
+        )
+    code = payload["code"]
+    if isinstance(code, bool) or not isinstance(code, int):
+        short = excerpt(body)
+        raise InvalidResponseError(
+            status, f"{what}: the envelope's code is not an integer: {code!r:.40}", short
+        )
+    if code == CODE_OK:
+        return payload.get("data")
+    message = payload.get("message")
+    text = message if isinstance(message, str) else json.dumps(message)[:_EXCERPT_CHARS]
+    if code == CODE_INVALID_TOKEN:
+        raise AuthenticationError(code, text or "The user token is invalid or expired")
+    if code in NOT_FOUND_CODES:
+        raise NotFoundError(code, text or "Not found")
+    raise APIError(code, text or f"{what} failed")

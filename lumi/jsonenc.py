@@ -1,0 +1,119 @@
+"""JSON text byte-for-byte as JavaScript's ``JSON.stringify`` writes it.
+
+The body is signed (PROTOCOL §2), so the bytes matter: no spaces, non-ASCII left as UTF-8, lone
+surrogates escaped, numbers in JavaScript's ``Number#toString`` form (``1.0`` -> ``1``,
+``1e-05`` -> ``0.00001``, ``1e21`` -> ``1e+21``; NaN and Infinity -> ``null``), and object keys in
+JavaScript's property order (integer-like keys such as ``"7"`` first, ascending, then the others
+in insertion order). Python's ``json`` differs only in those three points, so the fast C encoder
+does the work and the pure-Python path with a JavaScript float formatter is taken only when a
+float needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def js_number(value: float) -> str:
+    """ECMAScript ``Number::toString`` for a finite float (non-finite floats are ``null``)."""
+    if not math.isfinite(value):
+        return "null"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    # repr() gives the shortest round-tripping digits, the same digits JavaScript chooses.
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    digits_part, _, fraction = mantissa.partition(".")
+    digits = (digits_part + fraction).lstrip("0")
+    # n: position of the decimal point relative to the start of `digits` (ECMAScript's n).
+    n = (
+        len(digits_part.lstrip("0"))
+        if digits_part.strip("0")
+        else -(len(fraction) - len(fraction.lstrip("0")))
+    )
+    n += int(exponent or 0)
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = f"{digits[:n]}.{digits[n:]}"
+    elif -6 < n <= 0:
+        text = "0." + "0" * (-n) + digits
+    else:
+        exp = n - 1
+        exp_text = f"+{exp}" if exp >= 0 else str(exp)
+        text = (digits if k == 1 else f"{digits[0]}.{digits[1:]}") + "e" + exp_text
+    return sign + text
+
+
+_MAX_ARRAY_INDEX = 2**32 - 2
+
+
+def _is_array_index(key: str) -> bool:
+    """An ECMAScript array index: JavaScript enumerates such keys first, in numeric order."""
+    return (
+        key.isascii()
+        and key.isdigit()
+        and (key == "0" or key[0] != "0")
+        and int(key) <= _MAX_ARRAY_INDEX
+    )
+
+
+def _js_ordered(obj: Any) -> tuple[Any, bool]:
+    """``obj`` with every object's keys in JavaScript's order, and whether a float occurs."""
+    if isinstance(obj, float):
+        return obj, True
+    if isinstance(obj, dict):
+        items = [(k, *_js_ordered(v)) for k, v in obj.items()]
+        has_float = any(f for _, _, f in items)
+        if any(_is_array_index(k) for k, _, _ in items if isinstance(k, str)):
+            indexed = sorted((int(k), k) for k, _, _ in items if _is_array_index(k))
+            values = {k: v for k, v, _ in items}
+            ordered = {k: values[k] for _, k in indexed}
+            ordered.update((k, v) for k, v, _ in items if not _is_array_index(k))
+            return ordered, has_float
+        return {k: v for k, v, _ in items}, has_float
+    if isinstance(obj, (list, tuple)):
+        pairs = [_js_ordered(v) for v in obj]
+        return [v for v, _ in pairs], any(f for _, f in pairs)
+    return obj, False
+
+
+class _JSEncoder(json.JSONEncoder):
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        make = json.encoder._make_iterencode  # type: ignore[attr-defined]
+        return make(
+            {},
+            self.default,
+            json.encoder.py_encode_basestring,
+            None,
+            lambda f: js_number(f),
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )(o, 0)
+
+
+def dumps(obj: Any) -> str:
+    """``JSON.stringify(obj)`` for JSON-ready Python values (dicts, lists, str, numbers, bool, None)."""
+    obj, has_float = _js_ordered(obj)
+    if has_float:
+        text = "".join(_JSEncoder().iterencode(obj))
+    else:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+def dumps_bytes(obj: Any) -> bytes:
+    """:func:`dumps` as the UTF-8 bytes that go on the wire."""
+    return dumps(obj).encode("utf-8")

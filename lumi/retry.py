@@ -1,0 +1,67 @@
+"""The one retry decision and the one backoff function.
+
+An operation is *safe* (repeatable: GET, PUT, DELETE and the POSTs that only read) or *unsafe*;
+the schema says which (``x-lumi-retry``). Safe calls retry on connection errors, timeouts, and
+HTTP 408/429/5xx. Unsafe calls retry only when the request provably never reached the server:
+the connection was refused, the name did not resolve, or the connect phase timed out.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+import requests
+import urllib3.exceptions
+from urllib3.util.retry import Retry
+
+from .config import RetryPolicy
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+Outcome = requests.Response | requests.RequestException
+
+
+def never_reached_server(exc: requests.RequestException) -> bool:
+    """True when the request provably did not leave: DNS failure, refused, connect timeout."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(reason, urllib3.exceptions.MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)  # DNS errors included
+    return False
+
+
+def should_retry(outcome: Outcome, retry: Literal["safe", "unsafe"]) -> bool:
+    """Whether this outcome of one attempt may be retried for an operation of this kind."""
+    if isinstance(outcome, requests.RequestException):
+        if never_reached_server(outcome):
+            return True
+        return retry == "safe" and isinstance(
+            outcome, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+        )
+    return retry == "safe" and outcome.status_code in RETRY_STATUSES
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """The ``Retry-After`` header in seconds (delay or HTTP date), if any; parsed by urllib3."""
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds: float = Retry().parse_retry_after(value)
+        return max(0.0, seconds)
+    except urllib3.exceptions.InvalidHeader:
+        return None
+
+
+def backoff_seconds(policy: RetryPolicy, retry_number: int, retry_after: float | None) -> float:
+    """Seconds to wait before retry ``retry_number`` (1-based)."""
+    if retry_after is not None:
+        return min(retry_after, policy.retry_after_max)
+    base: float = min(policy.backoff_base * 2.0 ** (retry_number - 1), policy.backoff_max)
+    return base * (1 - 0.25 * random.random())

@@ -1,0 +1,247 @@
+"""The one converter between wire JSON and typed objects.
+
+Generated classes carry each field's wire name in ``metadata["wire"]`` and keep unknown wire keys
+in a field marked ``metadata["extra"]``. This module turns that into structure/unstructure hooks
+(built once per class and cached by cattrs):
+
+* unknown keys a newer server adds land in ``extra`` and are written back on unstructure;
+* a record's ``_id`` is ``id`` in Python; ``_id`` and ``id`` are both accepted on input;
+* ``UNSET`` fields are left out of the JSON (JavaScript drops ``undefined``); ``None`` stays ``null``;
+* datetimes are written in JavaScript's ``toISOString()`` form (``2026-03-01T10:00:00.000Z``);
+* primitives are checked, never coerced (``None`` does not become ``"None"``).
+
+A value that does not fit its class raises :class:`lumi.errors.SchemaError` naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import CattrsError
+
+from ._unset import UNSET, Unset
+from .errors import SchemaError
+
+T = TypeVar("T")
+
+_PRIMITIVES: tuple[type, ...] = (str, int, float, bool)
+
+
+def format_datetime(value: _dt.datetime) -> str:
+    """A datetime in JavaScript's ``toISOString()`` form: UTC, milliseconds, ``Z``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    value = value.astimezone(_dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_datetime(value: str) -> _dt.datetime:
+    """An ISO-8601 string (``Z`` or offset, any fraction) as an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = _dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed.astimezone(_dt.timezone.utc)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+def _without_unset(tp: Any) -> Any:
+    """``T | Unset`` -> ``T`` (UNSET is never on the wire, so it is never structured)."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = tuple(a for a in typing.get_args(tp) if a is not Unset)
+        if len(args) == 1:
+            return args[0]
+        return typing.Union[args]  # noqa: UP007 - building a Union at run time
+    return tp
+
+
+def _is_wire_class(cls: Any) -> bool:
+    return attrs.has(cls) and any(
+        "wire" in f.metadata or "extra" in f.metadata for f in attrs.fields(cls)
+    )
+
+
+class _Converter:
+    """Wraps a cattrs converter configured with this module's hooks."""
+
+    def __init__(self) -> None:
+        conv = cattrs.Converter()
+        self._cattrs = conv
+        for primitive in _PRIMITIVES:
+            conv.register_structure_hook(primitive, self._structure_primitive)
+        conv.register_structure_hook(_dt.datetime, self._structure_datetime)
+        conv.register_unstructure_hook(_dt.datetime, format_datetime)
+        conv.register_structure_hook(typing.Any, lambda value, _: value)
+        conv.register_structure_hook_func(self._is_union, self._structure_union)
+        conv.register_structure_hook_factory(_is_wire_class, self._make_structure)
+        conv.register_unstructure_hook_factory(_is_wire_class, self._make_unstructure)
+        conv.register_unstructure_hook(Unset, lambda _: None)
+
+    # -- primitives -------------------------------------------------------------------------
+    @staticmethod
+    def _structure_primitive(value: Any, tp: type) -> Any:
+        if tp is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if type(value) is tp or (
+            tp is int and isinstance(value, int) and not isinstance(value, bool)
+        ):
+            return value
+        if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+            return value
+        raise SchemaError(f"expected {tp.__name__}, got {type(value).__name__} {value!r:.60}")
+
+    @staticmethod
+    def _structure_datetime(value: Any, _: type) -> _dt.datetime:
+        if isinstance(value, _dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_datetime(value)
+            except ValueError:
+                pass
+        raise SchemaError(f"expected an ISO-8601 date-time string, got {value!r:.60}")
+
+    # -- unions -----------------------------------------------------------------------------
+    @staticmethod
+    def _is_union(tp: Any) -> bool:
+        return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+    def _structure_union(self, value: Any, tp: Any) -> Any:
+        args = [a for a in typing.get_args(tp) if a is not Unset]
+        if value is None:
+            if type(None) in args:
+                return None
+            raise SchemaError(f"expected {' | '.join(map(_type_name, args))}, got null")
+        candidates = [a for a in args if a is not type(None)]
+        # Exact primitive matches first, so that `int | str` keeps 3 as 3 and "3" as "3".
+        for candidate in candidates:
+            if candidate in _PRIMITIVES and type(value) is candidate:
+                return value
+        errors: list[str] = []
+        for candidate in candidates:
+            try:
+                return self.structure(value, candidate)
+            except SchemaError as exc:
+                errors.append(exc.message)
+        raise SchemaError(
+            f"expected {' | '.join(map(_type_name, candidates))}, got {value!r:.60}"
+            + (f" ({'; '.join(errors)})" if errors else "")
+        )
+
+    # -- wire classes -----------------------------------------------------------------------
+    def _make_structure(self, cls: type[T]) -> Callable[[Any, Any], T]:
+        # Module globals only: a field named `list` must not shadow the builtin in annotations.
+        hints = typing.get_type_hints(cls, localns={})
+        by_wire: dict[str, tuple[str, Any]] = {}
+        extra_name: str | None = None
+        required: list[tuple[str, str]] = []
+        for field in attrs.fields(cls):  # type: ignore[arg-type]
+            if not field.init:
+                continue
+            if field.metadata.get("extra"):
+                extra_name = field.alias
+                continue
+            wire = field.metadata.get("wire", field.name)
+            by_wire[wire] = (field.alias, _without_unset(hints.get(field.name, Any)))
+            if field.default is attrs.NOTHING:
+                required.append((wire, field.alias))
+        if "_id" in by_wire and "id" not in by_wire:
+            by_wire["id"] = by_wire["_id"]
+        structure_value = self.structure
+
+        def structure(data: Any, _: Any) -> T:
+            if isinstance(data, cls):
+                return data
+            if not isinstance(data, Mapping):
+                raise SchemaError(f"{cls.__name__}: expected an object, got {data!r:.60}")
+            kwargs: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
+            for key, value in data.items():
+                target = by_wire.get(key)
+                if target is None:
+                    extra[key] = value
+                    continue
+                alias, tp = target
+                try:
+                    kwargs[alias] = structure_value(value, tp)
+                except SchemaError as exc:
+                    raise SchemaError(f"{cls.__name__}.{key}: {exc.message}") from None
+            missing = [wire for wire, alias in required if alias not in kwargs]
+            if missing:
+                raise SchemaError(f"{cls.__name__}: missing required field(s) {', '.join(missing)}")
+            if extra:
+                if extra_name is None:
+                    raise SchemaError(f"{cls.__name__}: unexpected field(s) {', '.join(extra)}")
+                kwargs[extra_name] = extra
+            return cls(**kwargs)
+
+        return structure
+
+    def _make_unstructure(self, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+        plan: list[tuple[str, str]] = []
+        extra_attr: str | None = None
+        for field in attrs.fields(cls):
+            if field.metadata.get("extra"):
+                extra_attr = field.name
+            else:
+                plan.append((field.name, field.metadata.get("wire", field.name)))
+        unstructure_value = self.unstructure
+
+        def unstructure(obj: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, wire in plan:
+                value = getattr(obj, name)
+                if value is not UNSET:
+                    out[wire] = unstructure_value(value)
+            if extra_attr is not None:
+                for key, value in getattr(obj, extra_attr).items():
+                    out.setdefault(key, unstructure_value(value))
+            return out
+
+        return unstructure
+
+    # -- public -----------------------------------------------------------------------------
+    def structure(self, data: Any, cls: Any) -> Any:
+        try:
+            return self._cattrs.structure(data, cls)
+        except SchemaError:
+            raise
+        except (CattrsError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise SchemaError(f"cannot read {data!r:.60} as {_type_name(cls)}: {exc}") from None
+
+    def unstructure(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, (str, int, float, bool)):
+            return obj
+        if isinstance(obj, Mapping):
+            return {str(k): self.unstructure(v) for k, v in obj.items() if v is not UNSET}
+        if isinstance(obj, (list, tuple)):
+            return [self.unstructure(v) for v in obj]
+        if isinstance(obj, enum.Enum) and not isinstance(obj, Unset):
+            return self.unstructure(obj.value)
+        return self._cattrs.unstructure(obj)
+
+
+_CONVERTER = _Converter()
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Read wire JSON (dicts, lists, scalars) as ``cls``; raises SchemaError naming the field."""
+    result: T = _CONVERTER.structure(data, cls)
+    return result
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn typed objects (and containers of them) into wire JSON, with wire names."""
+    return _CONVERTER.unstructure(obj)

@@ -1,0 +1,48 @@
+"""The pytest plugin: fixtures for app test suites, cheap to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+APP_TESTS = """
+import lumi
+
+def test_first(lumi_emulator, lumi_client):
+    assert lumi_client.project_id == "p_test"
+    lumi_client.auth.send_otp(email="a@example.com", type="register")
+    otp = lumi_emulator.latest_otp("a@example.com", "p_test")
+    result = lumi_client.auth.sign_up_with_password(email="a@example.com", password="pw", otp=otp)
+    assert result.user.user_role == "ADMIN"
+    created = lumi_client.entities.Notes.create({"text": "hi"})
+    assert created.creator == result.user.user_id
+    assert [n["text"] for n in lumi_client.entities.Notes.list().list] == ["hi"]
+
+def test_second_starts_empty(lumi_emulator, lumi_client):
+    assert lumi_emulator.users() == [] and lumi_emulator.outbox() == []
+    assert lumi_client.entities.Notes.list().total == 0
+"""
+
+
+def test_fixtures_in_an_app_test_suite(tmp_path: Path) -> None:
+    (tmp_path / "test_app.py").write_text(textwrap.dedent(APP_TESTS))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout
+
+
+def test_importing_the_plugin_is_cheap() -> None:
+    code = (
+        "import sys, lumi.testing.plugin as p; "
+        "heavy = [m for m in sys.modules if m.startswith(('werkzeug', 'lumi.emulator', 'sqlite3'))]; "
+        "assert not heavy, heavy; assert p.lumi_emulator"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -1,0 +1,156 @@
+"""Providers: the PostHog adapter (fake client) and the OpenTelemetry adapter (in-memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from lumi.events import SystemAnalyticsProvider, Tracker, UIAnalyticsProvider
+from lumi.events.providers.otel import OpenTelemetryProvider
+from lumi.events.providers.posthog import SUPER_PROPERTIES, PostHogProvider
+
+from .collector import Collector
+
+
+class FakePostHog:
+    def __init__(self) -> None:
+        self.captured: list[tuple[str, Any, dict[str, Any]]] = []
+        self.flushed = 0
+
+    def capture(self, event: str, distinct_id: Any = None, properties: Any = None) -> None:
+        self.captured.append((event, distinct_id, dict(properties or {})))
+
+    def flush(self) -> None:
+        self.flushed += 1
+
+
+def test_posthog_super_properties_live_for_the_turn(
+    make_tracker: Callable[..., Tracker], collector: Collector
+) -> None:
+    client = FakePostHog()
+    provider = PostHogProvider(client, project_id="4242")
+    assert isinstance(provider, UIAnalyticsProvider)
+    tracker = make_tracker(ui_analytics=provider)
+    assert provider.super_properties() == {}
+    provider.set_session_id("ph-session-1")
+    session = tracker.session.start()
+    with session.turn() as turn:
+        props = provider.super_properties()
+        assert props == {
+            "lumina_session_id": session.session_id,
+            "lumina_turn_id": turn.turn_id,
+            "lumina_turn_seq": 1,
+            "lumina_turn_start_ts": turn.start_ts,
+        }
+        # the app's own PostHog events get them through before_send
+        app_event = provider.before_send({"event": "clicked", "properties": {"x": 1}})
+        assert (
+            set(SUPER_PROPERTIES) <= set(app_event["properties"])
+            and app_event["properties"]["x"] == 1
+        )
+        tracker.capture_ui_event("copied_answer", {"length": 3})
+    assert provider.super_properties() == {}  # removed at finish
+    assert provider.before_send({"event": "later"}) == {"event": "later"}
+    name, distinct_id, properties = client.captured[0]
+    assert (name, distinct_id) == ("copied_answer", tracker.get_distinct_id())
+    assert properties["lumina_turn_id"] == turn.turn_id and properties["length"] == 3
+    assert properties["$session_id"] == "ph-session-1"
+    assert tracker.flush(timeout=10)
+    turn_event = next(e for e in collector.events() if e["type"] == "turn")
+    assert turn_event["annotations"] == {
+        "ui_session_id": "ph-session-1",
+        "replay_url": "https://us.posthog.com/project/4242/replay/ph-session-1",
+    }
+    tracker.shutdown(timeout=5)
+    assert client.flushed == 1
+
+
+def test_posthog_chat_input_events_reach_posthog(make_tracker: Callable[..., Tracker]) -> None:
+    client = FakePostHog()
+    tracker = make_tracker(ui_analytics=PostHogProvider(client))
+    chat = tracker.chat_input("box")
+    chat.started()
+    chat.submitted("hello")
+    assert [c[0] for c in client.captured] == ["chat_input_started", "chat_message_submitted"]
+    assert client.captured[1][2]["character_count"] == 5 and "hello" not in str(client.captured)
+
+
+def test_a_failing_provider_never_breaks_the_caller(
+    make_tracker: Callable[..., Tracker], collector: Collector
+) -> None:
+    class Broken(FakePostHog):
+        def capture(self, *args: Any, **kwargs: Any) -> None:
+            raise ConnectionError("posthog down")
+
+    provider = PostHogProvider(Broken())
+    provider.tag_turn = lambda ctx: 1 / 0  # type: ignore[method-assign, assignment, misc, return-value]
+    tracker = make_tracker(ui_analytics=provider)
+    with tracker.session.start().turn():
+        tracker.capture_ui_event("x")
+    assert tracker.flush(timeout=10)
+    assert {e["type"] for e in collector.events()} == {"turn", "ui_event"}
+
+
+@pytest.fixture
+def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield provider, exporter
+    provider.shutdown()
+
+
+def test_otel_turn_and_calls_follow_gen_ai_conventions(
+    make_tracker: Callable[..., Tracker], spans: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    tracer_provider, exporter = spans
+    otel = OpenTelemetryProvider(tracer_provider=tracer_provider)
+    assert isinstance(otel, SystemAnalyticsProvider)
+    tracker = make_tracker(system_analytics=otel)
+    session = tracker.session.start()
+    with session.turn() as turn:
+        turn.record_tool("web_search", lambda: 1, type="function")()
+        turn.wrap_llm(lambda: "a", model="gpt-4o")()
+        with pytest.raises(ValueError):
+            turn.record_tool("broken", lambda: int("x"))()
+    finished = {s.name: s for s in exporter.get_finished_spans()}
+    assert set(finished) == {"chat gpt-4o", "execute_tool web_search", "execute_tool broken"}
+    turn_span = next(
+        s
+        for s in exporter.get_finished_spans()
+        if s.attributes["lumina.turn_id"] == turn.turn_id
+        and s.attributes.get("gen_ai.conversation.id")
+    )  # type: ignore[index]
+    assert turn_span.attributes["gen_ai.operation.name"] == "chat"  # type: ignore[index]
+    assert turn_span.attributes["gen_ai.request.model"] == "gpt-4o"  # type: ignore[index]
+    assert turn_span.attributes["lumina.turn_seq"] == 1  # type: ignore[index]
+    tool = finished["execute_tool web_search"]
+    assert tool.attributes["gen_ai.operation.name"] == "execute_tool"  # type: ignore[index]
+    assert tool.attributes["gen_ai.tool.name"] == "web_search"  # type: ignore[index]
+    assert tool.attributes["gen_ai.tool.type"] == "function"  # type: ignore[index]
+    assert tool.parent is not None and tool.parent.span_id == turn_span.context.span_id  # type: ignore[union-attr]
+    broken = finished["execute_tool broken"]
+    assert broken.status.status_code == trace.StatusCode.ERROR
+    assert broken.attributes["error.type"] == "ValueError"  # type: ignore[index]
+    # no span was current: the turn joins the session's own trace
+    assert format(turn_span.context.trace_id, "032x") == session.session_id  # type: ignore[union-attr]
+
+
+def test_otel_turn_is_parented_to_the_current_span(
+    make_tracker: Callable[..., Tracker], spans: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    tracer_provider, exporter = spans
+    tracker = make_tracker(system_analytics=OpenTelemetryProvider(tracer_provider=tracer_provider))
+    tracer = tracer_provider.get_tracer("app")
+    with tracer.start_as_current_span("POST /chat") as request_span, tracker.session.start().turn():
+        pass
+    by_name = {s.name: s for s in exporter.get_finished_spans()}
+    assert by_name["chat"].parent is not None
+    assert by_name["chat"].parent.span_id == request_span.get_span_context().span_id
+    assert by_name["chat"].context.trace_id == request_span.get_span_context().trace_id  # type: ignore[union-attr]

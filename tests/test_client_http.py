@@ -1,0 +1,437 @@
+"""Every client method at the HTTP level: exact method, path, query, body, headers, signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import responses
+
+import lumi
+from lumi import signing
+
+BASE = "https://api.example.test"
+PID = "p354701818687631360"
+DOC = {"_id": "6939311e8458665713e0b522", "creator": "u1", "title": "Hello", "views": 3}
+
+
+def ok(data=None):
+    return {"code": 200, "message": "success", "data": data}
+
+
+def independent_signature(request) -> str:
+    """Recompute X-Sign from the request as it went on the wire (PROTOCOL §2)."""
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    from urllib.parse import quote
+
+    canonical_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(','.join(v), safe='-_.~')}"
+        for k, v in sorted(query.items())
+    )
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    content_type = request.headers.get("Content-Type", "")
+    if content_type.startswith("multipart/"):
+        body = b""
+    canonical = "\n".join(
+        [
+            canonical_query,
+            f"x-nonce:{request.headers['X-Nonce']}\nx-timestamp:{request.headers['X-Timestamp']}",
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    mac = hmac.new(signing.CLIENT_KEY.encode(), canonical.encode(), hashlib.sha256).digest()
+    return base64.b64encode(mac).decode()
+
+
+def sent(index: int = -1):
+    request = responses.calls[index].request
+    assert request.headers["X-Sign"] == independent_signature(request)
+    return request
+
+
+def body_of(request):
+    return json.loads(request.body)
+
+
+@pytest.fixture
+def client(monkeypatch):
+    monkeypatch.delenv("TOP_ACCESS_KEY", raising=False)
+    monkeypatch.setenv("LUMI_API_KEY", "lk_test")
+    return lumi.create_client(project_id=PID, api_base_url=BASE, authorization="Bearer tok1")
+
+
+# -- auth ---------------------------------------------------------------------------------------
+@responses.activate
+def test_sign_in_with_password(client):
+    user = {"userId": "u1", "email": "a@b.c", "userName": "A", "userRole": "USER", "createdTime": 1}
+    responses.post(f"{BASE}/lm/user/password/login", json=ok({**user, "userToken": "tok2"}))
+    result = client.auth.sign_in_with_password(email="a@b.c", password="pässword")
+    request = sent()
+    assert body_of(request) == {
+        "projectId": PID,
+        "email": "a@b.c",
+        "password": hashlib.sha256("pässword".encode()).hexdigest(),
+    }
+    assert (
+        request.body
+        == (
+            f'{{"projectId":"{PID}","email":"a@b.c","password":"{hashlib.sha256("pässword".encode()).hexdigest()}"}}'
+        ).encode()
+    )
+    assert request.headers["Authorization"] == "Bearer tok1"
+    assert request.headers["Content-Type"] == "application/json"
+    assert (result.project_id, result.access_token, result.user.user_id) == (PID, "tok2", "u1")
+    assert client.auth.access_token == "tok2" and client.auth.user.email == "a@b.c"
+    assert "userToken" not in client.auth.user.extra
+    assert "tok2" not in repr(result) and "tok2" not in repr(client.auth.user)
+
+
+@responses.activate
+def test_send_otp_sign_up_reset(client):
+    responses.post(f"{BASE}/lm/user/email/code/send", json=ok())
+    responses.post(
+        f"{BASE}/lm/user/password/register",
+        json=ok({"userId": "u9", "email": "n@b.c", "userRole": "USER", "userToken": "t9"}),
+    )
+    responses.post(f"{BASE}/lm/user/password/reset", json=ok())
+    client.auth.send_otp(email="n@b.c", type="register")
+    assert body_of(sent()) == {"projectId": PID, "email": "n@b.c", "emailType": "register"}
+    client.auth.sign_up_with_password(email="n@b.c", password="pw", otp="123456", user_name="N")
+    assert body_of(sent()) == {
+        "projectId": PID,
+        "email": "n@b.c",
+        "password": hashlib.sha256(b"pw").hexdigest(),
+        "code": "123456",
+        "userName": "N",
+    }
+    assert client.auth.access_token == "t9"
+    client.auth.reset_password(email="n@b.c", new_password="pw2", otp="654321")
+    assert body_of(sent()) == {
+        "projectId": PID,
+        "email": "n@b.c",
+        "newPassword": hashlib.sha256(b"pw2").hexdigest(),
+        "code": "654321",
+    }
+
+
+@responses.activate
+def test_refresh_user_posts_without_body(client):
+    responses.post(
+        f"{BASE}/lm/user/info", json=ok({"userId": "u1", "email": "a@b.c", "userRole": "ADMIN"})
+    )
+    user = client.auth.refresh_user()
+    request = sent()
+    assert request.body is None
+    assert request.headers["Authorization"] == "Bearer tok1"
+    assert user.user_role == "ADMIN" and client.auth.user == user
+
+
+@responses.activate
+def test_code_2100_drops_the_token_and_notifies(client):
+    changes = []
+    unsubscribe = client.auth.on_auth_change(changes.append)
+    responses.post(
+        f"{BASE}/lm/user/info", json={"code": 2100, "message": "token expired", "data": None}
+    )
+    with pytest.raises(lumi.AuthenticationError):
+        client.auth.refresh_user()
+    assert client.auth.access_token is None and not client.auth.is_authenticated
+    assert [c.is_authenticated for c in changes] == [False]
+    unsubscribe()
+    client.auth.access_token = "again"
+    assert len(changes) == 1
+
+
+def test_browser_only_methods_say_what_to_use(client):
+    with pytest.raises(lumi.BrowserOnlyError) as info:
+        client.auth.sign_in()
+    assert info.value.code == 10400 and "sign_in_with_password" in info.value.message
+    with pytest.raises(lumi.BrowserOnlyError):
+        client.auth.sign_in_with_oauth(provider="google")
+
+
+# -- entities -----------------------------------------------------------------------------------
+def entity_url(suffix: str = "") -> str:
+    return f"{BASE}/lm/{PID}/Posts/documents{suffix}"
+
+
+@responses.activate
+def test_list_without_limit_uses_list(client):
+    responses.post(entity_url("/list"), json=ok([DOC]))
+    page = client.entities.Posts.list(filter={"status": "active"}, sort={"createdAt": -1})
+    assert sent().body == b'{"filter":{"status":"active"},"sort":{"createdAt":-1}}'
+    assert page.total == 1 and page.list[0].id == DOC["_id"]
+    record = page.list[0]
+    assert record.title == "Hello" and record["views"] == 3 and record["_id"] == DOC["_id"]
+
+
+@responses.activate
+def test_list_no_arguments_sends_empty_object(client):
+    responses.post(entity_url("/list"), json=ok([]))
+    client.entities["Posts"].list()
+    assert sent().body == b"{}"
+
+
+@responses.activate
+def test_list_with_limit_uses_list_by_page(client):
+    responses.post(entity_url("/listByPage"), json=ok({"list": [DOC], "total": 42}))
+    page = client.entities.Posts.list(filter={"a": 1}, limit=10, skip=20)
+    assert body_of(sent()) == {"filter": {"a": 1}, "limit": 10, "skip": 20}
+    assert page.total == 42
+
+
+def test_list_rejects_skip_without_limit_and_bad_sort(client):
+    with pytest.raises(lumi.ValidationError, match="skip"):
+        client.entities.Posts.list(skip=20)
+    with pytest.raises(lumi.ValidationError, match="sort"):
+        client.entities.Posts.list(sort={"a": "desc"})
+
+
+@responses.activate
+def test_get_create_create_many_update_delete(client):
+    doc_id = DOC["_id"]
+    responses.get(entity_url(f"/{doc_id}"), json=ok(DOC))
+    responses.get(entity_url("/000000000000000000000000"), json=ok(None))
+    responses.post(entity_url(), json=ok(DOC))
+    responses.post(entity_url("/batch"), json=ok([DOC, DOC]))
+    responses.put(entity_url(), json=ok({**DOC, "views": 4}))
+    responses.delete(entity_url(f"/{doc_id}"), json=ok())
+
+    assert client.entities.Posts.get(doc_id).title == "Hello"
+    request = sent()
+    assert request.method == "GET" and request.body is None
+    assert client.entities.Posts.get("000000000000000000000000") is None
+
+    client.entities.Posts.create({"title": "Hello", "views": 3})
+    assert sent().body == b'{"title":"Hello","views":3}'
+
+    created = client.entities.Posts.create_many([{"title": "a"}, {"title": "b"}])
+    assert sent().body == b'[{"title":"a"},{"title":"b"}]' and len(created) == 2
+
+    updated = client.entities.Posts.update(doc_id, {"views": 4, "stats.total": 1})
+    assert (
+        sent().body
+        == f'{{"filter":{{"_id":"{doc_id}"}},"update":{{"views":4,"stats.total":1}}}}'.encode()
+    )
+    assert updated.views == 4
+
+    assert client.entities.Posts.delete(doc_id) is None
+    assert sent().method == "DELETE"
+
+
+@responses.activate
+def test_delete_many_repeats_ids_and_signs_them_joined(client):
+    responses.delete(entity_url("/batch-by-ids"), json=ok())
+    client.entities.Posts.delete_many(["a1", "b2"])
+    request = sent()
+    assert urlsplit(request.url).query == "ids=a1&ids=b2"
+    expected = signing.signature(
+        {"ids": ["a1", "b2"]}, request.headers["X-Timestamp"], request.headers["X-Nonce"], None
+    )
+    assert request.headers["X-Sign"] == expected
+    client.entities.Posts.delete_many([])
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_unknown_fields_are_kept_and_round_trip(client):
+    responses.get(entity_url("/x1"), json=ok({**DOC, "brandNew": {"nested": [1, 2]}}))
+    record = client.entities.Posts.get("x1")
+    assert record.extra["brandNew"] == {"nested": [1, 2]}
+    assert lumi.unstructure(record) == {**DOC, "brandNew": {"nested": [1, 2]}}
+
+
+# -- tools --------------------------------------------------------------------------------------
+@responses.activate
+def test_email_send_body(client):
+    responses.post(f"{BASE}/lm/{PID}/email/send", json=ok())
+    client.tools.email.send(
+        to="x@y.z", subject="Hi", html="<b>hi</b>", from_name="Shop", reply_to="r@y.z"
+    )
+    assert sent().body == (
+        b'{"to":["x@y.z"],"subject":"Hi","fromName":"Shop","html":"<b>hi</b>","text":"","replyTo":["r@y.z"]}'
+    )
+
+
+def test_email_requires_to_subject_and_content(client):
+    with pytest.raises(lumi.ValidationError, match="html or text"):
+        client.tools.email.send(to="x@y.z", subject="Hi")
+    with pytest.raises(lumi.ValidationError, match="to"):
+        client.tools.email.send(to=[], subject="Hi", text="t")
+
+
+@responses.activate
+def test_file_upload_is_multipart_and_unsigned_body(client, tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(b"%PDF-1.4 data")
+    responses.post(
+        f"{BASE}/lm/{PID}/file/batch",
+        json=ok(
+            [
+                {"fileName": "report.pdf", "fileUrl": "https://cdn/x/report.pdf"},
+                {"fileName": "a.txt", "uploadError": "too large"},
+            ]
+        ),
+    )
+    import io
+
+    results = client.tools.file.upload([path, ("a.txt", b"hello"), io.BytesIO(b"zz")])
+    request = sent()
+    assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert request.body.count(b'name="files"') == 3
+    assert b'filename="report.pdf"' in request.body and b"%PDF-1.4 data" in request.body
+    assert results[0].file_url == "https://cdn/x/report.pdf"
+    assert results[1].upload_error == "too large"
+
+
+@responses.activate
+def test_file_delete(client):
+    responses.delete(f"{BASE}/lm/{PID}/file/batch", json=ok())
+    client.tools.file.delete(["https://cdn/x/report.pdf"])
+    assert sent().body == b'{"fileUrls":["https://cdn/x/report.pdf"]}'
+
+
+@responses.activate
+def test_generate_text(client):
+    responses.post(
+        f"{BASE}/lm/{PID}/ai/chat/completions", json=ok({"chatId": "c1", "content": "Hi!"})
+    )
+    result = client.tools.ai.generate_text(messages=[{"role": "user", "content": "Hello"}])
+    assert sent().body == (
+        b'{"lumiApiKey":"lk_test","modelName":"gemini-2.5-flash",'
+        b'"chatMessages":[{"role":"user","content":"Hello"}]}'
+    )
+    assert result.content == "Hi!" and "lk_test" not in repr(result)
+
+
+def test_generate_text_needs_api_key(client, monkeypatch):
+    monkeypatch.delenv("LUMI_API_KEY")
+    with pytest.raises(lumi.ValidationError, match="LUMI_API_KEY") as info:
+        client.tools.ai.generate_text(messages=[{"role": "user", "content": "x"}])
+    assert info.value.code == 10400
+
+
+def test_generate_text_checks_messages(client):
+    with pytest.raises(lumi.ValidationError, match=r"messages\[0\]"):
+        client.tools.ai.generate_text(messages=[{"role": "robot", "content": "x"}])
+
+
+@responses.activate
+def test_generate_text_stream(client):
+    stream_body = (
+        b'data: {"chatId":"c1","content":"Hel"}\n\n'
+        b'event: message\ndata: {"chatId":"c1","content":"lo"}\n\n'
+    )
+    responses.post(
+        f"{BASE}/lm/{PID}/ai/chat/stream",
+        body=stream_body,
+        content_type="text/event-stream",
+        stream=True,
+    )
+    with client.tools.ai.generate_text_stream(
+        messages=[lumi.Message(role="user", content="x")]
+    ) as stream:
+        chunks = list(stream)
+    request = sent()
+    assert request.headers["Accept"] == "text/event-stream"
+    assert request.headers["Cache-Control"] == "no-cache"
+    assert request.headers["X-Accel-Buffering"] == "no"
+    assert [c.data.content for c in chunks] == ["Hel", "lo"]
+    assert [c.event for c in chunks] == [lumi.UNSET, "message"]
+    assert stream.closed
+
+
+@responses.activate
+def test_stream_answering_an_error_envelope_raises(client):
+    responses.post(f"{BASE}/lm/{PID}/ai/chat/stream", json={"code": 10400, "message": "bad key"})
+    with pytest.raises(lumi.APIError, match="bad key"):
+        client.tools.ai.generate_text_stream(messages=[{"role": "user", "content": "x"}])
+
+
+@responses.activate
+def test_generate_image_polls_until_done(client, monkeypatch):
+    waits = []
+    monkeypatch.setattr("lumi.tools.ai._sleep", waits.append)
+    processing = {"chatId": "c", "messageId": "m1", "generationStatus": "PROCESSING"}
+    responses.post(f"{BASE}/lm/{PID}/ai/image/task", json=ok(processing))
+    responses.post(f"{BASE}/lm/{PID}/ai/image/get", json=ok(processing))
+    responses.post(
+        f"{BASE}/lm/{PID}/ai/image/get",
+        json=ok({**processing, "generationStatus": "SUCCESS", "imageURL": "https://cdn/i.png"}),
+    )
+    result = client.tools.ai.generate_image(messages=[{"role": "user", "content": "a cat"}])
+    assert result.image_url == "https://cdn/i.png"
+    assert waits == [1.0, 1.5]
+    assert body_of(sent()) == {"lumiApiKey": "lk_test", "messageId": "m1"}
+    assert body_of(sent(0))["modelName"] == "gemini-2.5-flash-image"
+
+
+# -- functions ----------------------------------------------------------------------------------
+@responses.activate
+def test_function_invoke_json(client):
+    responses.post(f"{BASE}/v1/functions/{PID}/sendQuote", json={"success": True})
+    result = client.functions.invoke("sendQuote", body={"id": 1}, query={"dry": True})
+    request = responses.calls[-1].request
+    assert "X-Sign" not in request.headers
+    assert request.headers["Authorization"] == "Bearer tok1"
+    assert urlsplit(request.url).query == "dry=true"
+    assert request.body == b'{"id":1}'
+    assert result == {"success": True}
+
+
+@responses.activate
+def test_function_caller_authorization_wins_and_errors_carry_data(client):
+    responses.get(f"{BASE}/v1/functions/{PID}/check", status=403, json={"error": "forbidden"})
+    with pytest.raises(lumi.FunctionError) as info:
+        client.functions.invoke("check", method="GET", headers={"authorization": "Bearer other"})
+    assert responses.calls[-1].request.headers["Authorization"] == "Bearer other"
+    assert info.value.status == 403 and info.value.data == {"error": "forbidden"}
+
+
+@responses.activate
+def test_function_response_types(client):
+    responses.get(f"{BASE}/v1/functions/{PID}/raw", body=b"\x00\x01bytes")
+    assert client.functions.invoke("raw", method="GET", response_type="bytes") == b"\x00\x01bytes"
+    assert client.functions.invoke("raw", method="GET", response_type="text") == "\x00\x01bytes"
+    with client.functions.invoke("raw", method="GET", response_type="stream") as stream:
+        assert b"".join(stream) == b"\x00\x01bytes"
+
+
+# -- headers, options, secrets -----------------------------------------------------------------
+@responses.activate
+def test_top_access_header_from_environment(client, monkeypatch):
+    monkeypatch.setenv("TOP_ACCESS_KEY", "top-secret")
+    responses.post(entity_url("/list"), json=ok([]))
+    client.entities.Posts.list()
+    assert sent().headers["X-Top-Access"] == "top-secret"
+
+
+def test_reprs_hold_no_secrets(client):
+    client.auth.access_token = "very-secret-token"
+    text = (
+        repr(client)
+        + repr(client.auth)
+        + repr(client.config)
+        + repr(client.for_request("Bearer x2"))
+    )
+    assert "very-secret-token" not in text and "x2" not in text
+
+
+def test_create_client_from_environment(monkeypatch):
+    monkeypatch.setenv("LUMI_PROJECT_ID", "p_env")
+    monkeypatch.setenv("LUMI_API_BASE_URL", "http://127.0.0.1:9/")
+    client = lumi.create_client()
+    assert (
+        client.config.project_id == "p_env" and client.config.api_base_url == "http://127.0.0.1:9"
+    )
+    monkeypatch.delenv("LUMI_PROJECT_ID")
+    with pytest.raises(lumi.ValidationError, match="project_id"):
+        lumi.create_client()

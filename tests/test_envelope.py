@@ -1,0 +1,104 @@
+"""Whatever the server answers, only LumiError subclasses escape the envelope decoder."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lumi.envelope import decode_envelope, excerpt
+from lumi.errors import (
+    APIError,
+    AuthenticationError,
+    HTTPStatusError,
+    InvalidResponseError,
+    LumiError,
+    NotFoundError,
+)
+
+WHAT = "POST /lm/p1/Posts/documents/list"
+
+
+@given(st.integers(min_value=100, max_value=599), st.binary(max_size=300))
+def test_arbitrary_bytes_and_statuses(status, body):
+    with contextlib.suppress(LumiError):
+        decode_envelope(status, "Reason", body, WHAT)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["code", "message", "data", "x"]), json_values))
+def test_arbitrary_json_objects(payload):
+    body = json.dumps(payload).encode()
+    try:
+        data = decode_envelope(200, "OK", body, WHAT)
+    except LumiError:
+        return
+    assert payload.get("code") == 200
+    assert data == payload.get("data")
+
+
+def test_success_returns_data():
+    assert decode_envelope(200, "OK", b'{"code":200,"message":"ok","data":[1]}', WHAT) == [1]
+
+
+def test_error_envelope_carries_code_and_message():
+    with pytest.raises(APIError) as info:
+        decode_envelope(200, "OK", b'{"code":10001,"message":"entity missing","data":null}', WHAT)
+    assert (info.value.code, info.value.message) == (10001, "entity missing")
+
+
+def test_code_2100_is_an_authentication_error():
+    with pytest.raises(AuthenticationError):
+        decode_envelope(200, "OK", b'{"code":2100,"message":"token expired"}', WHAT)
+
+
+def test_not_found_code():
+    with pytest.raises(NotFoundError):
+        decode_envelope(200, "OK", b'{"code":404,"message":"nope"}', WHAT)
+
+
+def test_proxy_html_page_gives_status_and_excerpt():
+    html = (
+        b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+    )
+    with pytest.raises(HTTPStatusError) as info:
+        decode_envelope(502, "Bad Gateway", html, WHAT)
+    assert info.value.status == 502
+    assert "Bad Gateway" in info.value.body_excerpt
+    assert "<h1>" not in info.value.body_excerpt
+    assert "502" in str(info.value)
+
+
+def test_truncated_json_with_200():
+    with pytest.raises(InvalidResponseError) as info:
+        decode_envelope(200, "OK", b'{"code":200,"data":{"_id":"a', WHAT)
+    assert "not JSON" in info.value.message and WHAT in info.value.message
+
+
+def test_html_with_200_is_invalid_response():
+    with pytest.raises(InvalidResponseError):
+        decode_envelope(200, "OK", b"<!doctype html><p>login</p>", WHAT)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[]", b'"x"', b'{"data":1}', b'{"code":"200"}', b'{"code":true}']
+)
+def test_json_that_is_not_an_envelope(body):
+    with pytest.raises(InvalidResponseError):
+        decode_envelope(200, "OK", body, WHAT)
+
+
+def test_excerpt_is_short_and_single_line():
+    text = excerpt(b"<p>" + b"word\n" * 500 + b"</p>")
+    assert len(text) <= 200 and "\n" not in text
