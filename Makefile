@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint codegen bench clean
+.PHONY: setup demo flask-demo django-demo test lint codegen bench clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/python examples/quickstart.py
+
+flask-demo: setup
+	$(BIN)/python examples/flask_app/run.py
+
+django-demo: setup
+	$(BIN)/python examples/django_app/run.py
 
 test: setup
 	$(BIN)/python -m pytest

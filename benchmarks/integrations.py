@@ -8,6 +8,10 @@ the view fetching one document from the same local server:
   ``request.lumi``;
 - integration + events: the same with a tracker, so each request also enters and leaves the
   tracker's request scope (no event is recorded by the view).
+
+The loopback HTTP exchange dominates and is noisy on a shared machine, so the same three are also
+timed with a view that only takes the request's client (``/client``: no backend call), which
+shows the integration's own fixed cost per request.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ DOC_ID = "6939311e8458665713e0b522"
 DOC = {"_id": DOC_ID, "title": "Hello", "views": 3, "tags": ["a", "b"]}
 ENVELOPE = json.dumps({"code": 200, "message": "success", "data": DOC}).encode()
 AUTHORIZATION = "Bearer tok_benchmark"
+ROUNDS = 11
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -70,6 +75,11 @@ def _flask_baseline(base_url: str) -> Flask:
         client = shared.for_request(request.headers.get("Authorization"))
         return {"title": client.entities.Notes.get(DOC_ID)["title"]}  # type: ignore[index]
 
+    @app.get("/client")
+    def client_only() -> Any:
+        client = shared.for_request(request.headers.get("Authorization"))
+        return {"project": client.project_id}
+
     return app
 
 
@@ -87,20 +97,20 @@ def _flask_integration(base_url: str, tracker: Tracker | None) -> Flask:
     def doc() -> Any:
         return {"title": current_lumi().entities.Notes.get(DOC_ID)["title"]}  # type: ignore[index]
 
+    @app.get("/client")
+    def client_only() -> Any:
+        return {"project": current_lumi().project_id}
+
     return app
 
 
-def flask_rows(base_url: str, tracker: Tracker, calls: int) -> list[tuple[str, float]]:
-    return compare(
-        {
-            "Flask, shared.for_request by hand": _caller(_flask_baseline(base_url), "/doc"),
-            "Flask + Lumi(app)": _caller(_flask_integration(base_url, None), "/doc"),
-            "Flask + Lumi(app) + events scope": _caller(
-                _flask_integration(base_url, tracker), "/doc"
-            ),
-        },
-        calls,
-    )
+def flask_rows(base_url: str, tracker: Tracker, calls: int, path: str) -> list[tuple[str, float]]:
+    apps = {
+        "Flask, shared.for_request by hand": _flask_baseline(base_url),
+        "Flask + Lumi(app)": _flask_integration(base_url, None),
+        "Flask + Lumi(app) + events scope": _flask_integration(base_url, tracker),
+    }
+    return compare({name: _caller(app, path) for name, app in apps.items()}, calls, ROUNDS)
 
 
 # -- Django ----------------------------------------------------------------------------------
@@ -120,13 +130,31 @@ def _django_integration_view(req: Any) -> Any:
     return JsonResponse({"title": req.lumi.entities.Notes.get(DOC_ID)["title"]})
 
 
+def _django_baseline_client(req: Any) -> Any:
+    from django.http import JsonResponse
+
+    client = _django_shared[0].for_request(req.META.get("HTTP_AUTHORIZATION"))
+    return JsonResponse({"project": client.project_id})
+
+
+def _django_integration_client(req: Any) -> Any:
+    from django.http import JsonResponse
+
+    return JsonResponse({"project": req.lumi.project_id})
+
+
 def _django_urls() -> list[Any]:
     from django.urls import path
 
-    return [path("base", _django_baseline_view), path("lumi", _django_integration_view)]
+    return [
+        path("base/doc", _django_baseline_view),
+        path("lumi/doc", _django_integration_view),
+        path("base/client", _django_baseline_client),
+        path("lumi/client", _django_integration_client),
+    ]
 
 
-def django_rows(base_url: str, tracker: Tracker, calls: int) -> list[tuple[str, float]]:
+def django_rows(base_url: str, tracker: Tracker, calls: int, path: str) -> list[tuple[str, float]]:
     import django
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
@@ -142,7 +170,9 @@ def django_rows(base_url: str, tracker: Tracker, calls: int) -> list[tuple[str, 
             LOGGING_CONFIG=None,
         )
         django.setup()
-    _django_shared[:] = [lumi.create_client(project_id="p1", api_base_url=base_url, rate_limit=None)]
+    _django_shared[:] = [
+        lumi.create_client(project_id="p1", api_base_url=base_url, rate_limit=None)
+    ]
     lumi_settings = {"PROJECT_ID": "p1", "API_BASE_URL": base_url, "RATE_LIMIT": None}
     middleware = ["lumi.contrib.django.middleware.LumiMiddleware"]
     baseline = WSGIHandler()  # built under MIDDLEWARE=[]: no Lumi at all
@@ -150,10 +180,11 @@ def django_rows(base_url: str, tracker: Tracker, calls: int) -> list[tuple[str, 
         plain = WSGIHandler()
         rows = compare(
             {
-                "Django, shared.for_request by hand": _caller(baseline, "/base"),
-                "Django + LumiMiddleware": _caller(plain, "/lumi"),
+                "Django, shared.for_request by hand": _caller(baseline, f"/base{path}"),
+                "Django + LumiMiddleware": _caller(plain, f"/lumi{path}"),
             },
             calls,
+            ROUNDS,
         )
     with override_settings(
         MIDDLEWARE=middleware,
@@ -163,10 +194,11 @@ def django_rows(base_url: str, tracker: Tracker, calls: int) -> list[tuple[str, 
         scoped = WSGIHandler()
         rows += compare(
             {
-                "Django, shared.for_request by hand (again)": _caller(baseline, "/base"),
-                "Django + LumiMiddleware + events scope": _caller(scoped, "/lumi"),
+                "Django, shared.for_request by hand (again)": _caller(baseline, f"/base{path}"),
+                "Django + LumiMiddleware + events scope": _caller(scoped, f"/lumi{path}"),
             },
             calls,
+            ROUNDS,
         )
     return rows
 
@@ -184,13 +216,14 @@ def main(calls: int = 200) -> None:
         # measured is entering and leaving its per-request scope.
         tracker = Tracker(endpoint=server.url, write_key="wk", persist_identity=False)
         try:
-            flask = flask_rows(server.url, tracker, calls)
-            django_ = django_rows(server.url, tracker, calls)
+            for path, what in (("/doc", "one entities.get"), ("/client", "no backend call")):
+                flask = flask_rows(server.url, tracker, calls, path)
+                django_ = django_rows(server.url, tracker, calls, path)
+                report(f"Flask, {what} per request (whole WSGI request)", flask, flask[0][0])
+                report(f"Django, {what} per request", django_[:2], django_[0][0])
+                report(f"Django, {what} per request, events", django_[2:], django_[2][0])
         finally:
             tracker.shutdown(timeout=2)
-    report("one entities.get per request, Flask (whole WSGI request)", flask, flask[0][0])
-    report("one entities.get per request, Django (whole WSGI request)", django_[:2], django_[0][0])
-    report("  ... with the events scope", django_[2:], django_[2][0])
 
 
 if __name__ == "__main__":

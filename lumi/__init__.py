@@ -89,7 +89,7 @@ __all__ = [
     "unstructure",
 ]
 
-_LAZY_SUBMODULES = {"events", "emulator", "testing"}
+_LAZY_SUBMODULES = {"data", "emulator", "events", "testing"}
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "emulator": "lumi.emulator.cli:emulator",
     "codegen": "lumi._codegen.cli:codegen",
     "events": "lumi.events.cli:events",
-    "entities": "lumi.entities.cli:entities",
+    "entities": "lumi.data.cli:entities",
     "login": "lumi.credentials:login_command",
     "logout": "lumi.credentials:logout_command",
 }

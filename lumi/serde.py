@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import logging
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ from ._unset import UNSET, Unset
 from .errors import SchemaError
 
 T = TypeVar("T")
+logger = logging.getLogger("lumi")
 
 _PRIMITIVES: tuple[type, ...] = (str, int, float, bool)
 
@@ -106,7 +108,9 @@ class _Converter:
     def _structure_datetime(value: Any, _: type) -> _dt.datetime:
         if isinstance(value, _dt.datetime):
             return value
-        if isinstance(value, str):
+        # A date alone ("2024-05-01") is not a date-time: reading it as midnight would rewrite
+        # the stored string on the next write.
+        if isinstance(value, str) and len(value) > 10 and value[10] in "Tt ":
             try:
                 return parse_datetime(value)
             except ValueError:
@@ -141,10 +145,39 @@ class _Converter:
         )
 
     # -- wire classes -----------------------------------------------------------------------
+    def _field_reader(self, tp: Any) -> Callable[[Any], Any]:
+        """A function reading one wire value as ``tp``, resolved once per field."""
+        if tp is str or tp is bool:
+            expected = tp
+
+            def read_exact(value: Any) -> Any:
+                if type(value) is expected:
+                    return value
+                return self._structure_primitive(value, expected)
+
+            return read_exact
+        if typing.get_origin(tp) is typing.Literal:
+            allowed = frozenset((type(v), v) for v in typing.get_args(tp))
+            names = ", ".join(repr(v) for v in typing.get_args(tp))
+
+            def read_literal(value: Any) -> Any:
+                try:
+                    if (type(value), value) in allowed:
+                        return value
+                except TypeError:  # unhashable value: never a literal
+                    pass
+                raise SchemaError(f"expected one of {names}, got {value!r:.60}")
+
+            return read_literal
+        if tp is Any:
+            return lambda value: value
+        structure_value = self.structure
+        return lambda value: structure_value(value, tp)
+
     def _make_structure(self, cls: type[T]) -> Callable[[Any, Any], T]:
         # Module globals only: a field named `list` must not shadow the builtin in annotations.
         hints = typing.get_type_hints(cls, localns={})
-        by_wire: dict[str, tuple[str, Any]] = {}
+        by_wire: dict[str, tuple[str, Callable[[Any], Any]]] = {}
         extra_name: str | None = None
         required: list[tuple[str, str]] = []
         for field in attrs.fields(cls):  # type: ignore[arg-type]
@@ -154,12 +187,16 @@ class _Converter:
                 extra_name = field.alias
                 continue
             wire = field.metadata.get("wire", field.name)
-            by_wire[wire] = (field.alias, _without_unset(hints.get(field.name, Any)))
+            reader = self._field_reader(_without_unset(hints.get(field.name, Any)))
+            by_wire[wire] = (field.alias, reader)
             if field.default is attrs.NOTHING:
                 required.append((wire, field.alias))
         if "_id" in by_wire and "id" not in by_wire:
             by_wire["id"] = by_wire["_id"]
-        structure_value = self.structure
+        # Entity documents are only validated with "warn" by the service, so stored data may not
+        # fit its class: such values are kept raw in `extra` (and written back as they were),
+        # a missing required field reads as UNSET, and a warning names them.
+        lenient = extra_name is not None and isinstance(getattr(cls, "__lumi_entity__", None), str)
 
         def structure(data: Any, _: Any) -> T:
             if isinstance(data, cls):
@@ -168,24 +205,31 @@ class _Converter:
                 raise SchemaError(f"{cls.__name__}: expected an object, got {data!r:.60}")
             kwargs: dict[str, Any] = {}
             extra: dict[str, Any] = {}
+            misfits: list[str] = []
             for key, value in data.items():
                 target = by_wire.get(key)
                 if target is None:
                     extra[key] = value
                     continue
-                alias, tp = target
+                alias, reader = target
                 try:
-                    kwargs[alias] = structure_value(value, tp)
+                    kwargs[alias] = reader(value)
                 except SchemaError as exc:
-                    raise SchemaError(f"{cls.__name__}.{key}: {exc.message}") from None
+                    if not lenient:
+                        raise SchemaError(f"{cls.__name__}.{key}: {exc.message}") from None
+                    extra[key] = value
+                    misfits.append(f"{key} ({exc.message})")
             missing = [wire for wire, alias in required if alias not in kwargs]
-            if missing:
+            if missing and not lenient:
                 raise SchemaError(f"{cls.__name__}: missing required field(s) {', '.join(missing)}")
             if extra:
                 if extra_name is None:
                     raise SchemaError(f"{cls.__name__}: unexpected field(s) {', '.join(extra)}")
                 kwargs[extra_name] = extra
-            return cls(**kwargs)
+            if not (misfits or missing):
+                return cls(**kwargs)
+            _warn_misfit(cls.__name__, misfits, [w for w in missing if w not in extra])
+            return _build_partial(cls, kwargs)
 
         return structure
 
@@ -231,6 +275,31 @@ class _Converter:
         if isinstance(obj, enum.Enum) and not isinstance(obj, Unset):
             return self.unstructure(obj.value)
         return self._cattrs.unstructure(obj)
+
+
+def _warn_misfit(name: str, misfits: list[str], missing: list[str]) -> None:
+    parts = []
+    if misfits:
+        parts.append("kept raw in .extra: " + "; ".join(misfits))
+    if missing:
+        parts.append("missing required (read as UNSET): " + ", ".join(missing))
+    logger.warning("lumi: a stored %s does not fit its class: %s", name, " / ".join(parts))
+
+
+def _build_partial(cls: type[T], kwargs: dict[str, Any]) -> T:
+    """An instance whose missing fields are UNSET (or their default), bypassing required args."""
+    obj = object.__new__(cls)
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        if field.alias in kwargs:
+            value = kwargs[field.alias]
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            value = field.default.factory()
+        elif field.default is attrs.NOTHING:
+            value = UNSET
+        else:
+            value = field.default
+        object.__setattr__(obj, field.name, value)
+    return obj
 
 
 _CONVERTER = _Converter()

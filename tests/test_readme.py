@@ -33,7 +33,7 @@ def test_client_section_runs(emulator_env, capsys):
     assert len(blocks) >= 5
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README is ours
+        exec(compile(block, "README.md", "exec"), namespace)
     handle = namespace["handle"]
     client = namespace["client"]
     token = namespace["result"].access_token  # type: ignore[attr-defined]

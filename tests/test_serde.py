@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import lumi
 from lumi._generated import events as event_models
 from lumi._generated import models
+from lumi._record import RecordAccess
 from lumi._unset import UNSET, Unset
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=8))
@@ -144,3 +145,29 @@ def test_datetimes_are_written_like_javascript():
     assert format_datetime(moment) == "2026-03-01T10:00:00.123Z"
     assert lumi.unstructure({"at": moment}) == {"at": "2026-03-01T10:00:00.123Z"}
     assert parse_datetime("2026-03-01T12:00:00+02:00") == dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone.utc)
+
+
+@attrs.define(kw_only=True)
+class _Lesson(RecordAccess):  # like the classes `lumi codegen` writes
+    __lumi_entity__: typing.ClassVar[str] = "lessons"
+    status: typing.Literal["open", "done"] = attrs.field(metadata={"wire": "status"})
+    starts: dt.datetime | Unset = attrs.field(default=UNSET, metadata={"wire": "starts"})
+    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+
+
+def test_entity_documents_that_do_not_fit_are_read_leniently(caplog):
+    stored = {"status": "cancelled", "starts": "2024-05-01", "room": 3}
+    with caplog.at_level("WARNING", logger="lumi"):
+        lesson = lumi.structure(stored, _Lesson)
+    assert lesson.status is UNSET and lesson.starts is UNSET
+    assert lesson.extra == stored  # kept raw, so writing it back changes nothing
+    assert lumi.unstructure(lesson) == stored
+    assert "status" in caplog.text and "starts" in caplog.text
+    assert lumi.structure({"room": 1}, _Lesson).status is UNSET  # missing required: UNSET
+    with pytest.raises(lumi.SchemaError, match="status"):  # API models stay strict
+        lumi.structure({"status": "cancelled"}, _Strict)
+
+
+@attrs.define(kw_only=True)
+class _Strict:
+    status: typing.Literal["open", "done"] = attrs.field(metadata={"wire": "status"})

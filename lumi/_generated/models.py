@@ -393,7 +393,7 @@ class IngestResult:
     accepted: int = attrs.field(metadata={"wire": "accepted"})
     """Events newly stored."""
     duplicates: int = attrs.field(metadata={"wire": "duplicates"})
-    """Events whose `id` was already stored; ignored, not an error."""
+    """Events whose `event_id` was already stored; ignored, not an error."""
     errors: list[IngestLineError] = attrs.field(metadata={"wire": "errors"})
     """The rejected lines; empty when every line was good."""
     extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})

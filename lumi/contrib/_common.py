@@ -262,8 +262,8 @@ class RequestState:
         except AuthenticationError:
             self._token_rejected = True
             return None
-        if self._scope is not None:
-            _name_user(self._scope, user.user_id)
+        if self._scope is not None and self._tracker is not None:
+            self._tracker.set_request_user(user.user_id)
         return user
 
     def login_required_reply(self) -> ErrorReply | None:
@@ -300,7 +300,7 @@ class RequestState:
         self._scope = context.__enter__()
         self._events = context
         if self._resolved and self._user is not None:
-            _name_user(self._scope, self._user.user_id)
+            self._tracker.set_request_user(self._user.user_id)
 
     def close_events(self) -> None:
         """Leave the request scope (in the same thread or task that opened it)."""
@@ -340,15 +340,6 @@ def _valid_traceparent(value: str | None) -> str | None:
     except EventsConfigError:
         logger.debug("lumi: ignoring a malformed traceparent header")
         return None
-
-
-def _name_user(scope: RequestScope, user_id: str) -> None:
-    # lumi.events has no public call that names the user of a request scope without sending an
-    # identify event (Tracker.identify would send one per request, each linking a throwaway
-    # anonymous id). The scope's identity is replaced as Tracker.identify does, minus the event.
-    from lumi.events.identity import IdentityState
-
-    scope.identity = IdentityState(user_id, scope.identity.anonymous_id, identified=True)
 
 
 # -- errors --------------------------------------------------------------------------------

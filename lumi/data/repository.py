@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .._unset import UNSET
-from ..errors import InvalidResponseError, SchemaError, ValidationError
+from ..errors import InvalidResponseError, ValidationError
 from ..serde import structure, unstructure
 from .fields import fields_of, has_extra, resolve, wire_names_of
 from .query import DEFAULT_PAGE_SIZE, Q, QuerySet, compile_q
@@ -129,18 +129,6 @@ class Repository(Generic[T]):
     def _read(self, data: Any) -> T:
         return structure(data, self.model)
 
-    def _read_written(self, data: Any) -> T:
-        """A record the server just wrote; a clear error when it is stored but does not fit."""
-        try:
-            return self._read(data)
-        except SchemaError as exc:
-            doc_id = data.get("_id") if isinstance(data, Mapping) else None
-            raise SchemaError(
-                f"{self.entity_name}: the record {doc_id} was written, but it does not fit "
-                f"{self.model.__name__} ({exc.message}); use validation='raise' to refuse such "
-                "documents before they are sent"
-            ) from None
-
     def _fetch(
         self, filter: dict[str, Any], sort: dict[str, int], limit: int, skip: int
     ) -> TypedPage[T]:
@@ -220,7 +208,7 @@ class Repository(Generic[T]):
         only the fields that are set are sent. Returns it as stored, with its ``id``."""
         document = self.document(data, fields)
         self._validate(document, f"{self.entity_name} document")
-        return self._read_written(self._call("createDocument", json=document))
+        return self._read(self._call("createDocument", json=document))
 
     def create_many(
         self,
@@ -239,7 +227,7 @@ class Repository(Generic[T]):
         created: builtins.list[T] = []
         for chunk in chunks(documents, chunk_size or self.chunk_size):
             data = _reply_list(self._call("createDocuments", json=chunk), "create_many")
-            created.extend(self._read_written(item) for item in data)
+            created.extend(self._read(item) for item in data)
             if progress is not None:
                 progress(len(chunk))
         return created
@@ -265,7 +253,7 @@ class Repository(Generic[T]):
                 f"{self.entity_name} update of {doc_id}",
             )
         body = {"filter": {"_id": doc_id}, "update": document}
-        return self._read_written(self._call("updateDocument", json=body))
+        return self._read(self._call("updateDocument", json=body))
 
     def delete(self, id: str | T) -> None:
         """Delete one record."""

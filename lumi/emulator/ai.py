@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import png  # type: ignore[import-untyped]
+import png
 
 from lumi.emulator.envelope import bad_request
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -91,10 +92,11 @@ def emulator(
     click.echo(f"  mail: {emu.url}/_emulator/outbox   events: {emu.url}/collect/sdk/events")
     click.echo("Press Ctrl+C to stop.")
     _stop_on_sigterm()
-    try:
-        emu.serve_forever()  # stops the emulator (and removes a temporary DIR) when it ends
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    # Werkzeug usually swallows the interrupt itself and returns; serve_forever() then stops the
+    # emulator and removes a temporary DIR.
+    with contextlib.suppress(KeyboardInterrupt):
+        emu.serve_forever()
+    click.echo("stopped")
 
 
 _UNITS = {"": 1, "b": 1, "kib": 1024, "kb": 1024, "mib": 1024**2, "mb": 1024**2, "gib": 1024**3}

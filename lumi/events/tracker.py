@@ -135,6 +135,19 @@ class Tracker:
         if self._submit(event_id, builder, 512) and self._pipeline:
             self._pipeline.request_flush()
 
+    def set_request_user(self, user_id: str) -> None:
+        """Name the signed-in user of the current request scope, without an identify event.
+
+        For servers, where the user is known from the request's token on every request: an
+        identify event each time would only link throwaway anonymous ids. Needs an open
+        :meth:`request_context`."""
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise EventsConfigError("set_request_user: user_id must be a non-empty string")
+        scope = self._scope_var.get()
+        if scope is None:
+            raise EventsConfigError("set_request_user: call it inside tracker.request_context()")
+        scope.identity = IdentityState(user_id, scope.identity.anonymous_id, identified=True)
+
     def reset(self) -> None:
         """A new anonymous id, and no current session."""
         state = IdentityState.anonymous()

@@ -74,6 +74,7 @@ def probe_app(base_url: str, tracker: Tracker | None, **config: Any) -> Flask:
         return {
             "user_is_none": current_lumi_user() is None,
             "authenticated": current_lumi().auth.is_authenticated,
+            "distinct_id": tracker.get_distinct_id() if tracker else None,
         }
 
     return app

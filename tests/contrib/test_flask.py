@@ -153,7 +153,10 @@ def test_anonymous_request_and_lazy_user(probe: FlaskClient, accounts, monkeypat
     calls = []
     real = lumi.auth.Auth.refresh_user
     monkeypatch.setattr(lumi.auth.Auth, "refresh_user", lambda self: calls.append(1) or real(self))
-    assert probe.get("/anonymous").json == {"user_is_none": True, "authenticated": False}
+    first, second = (probe.get("/anonymous").json for _ in range(2))
+    assert first["user_is_none"] and not first["authenticated"]
+    assert first["distinct_id"].startswith("anon_") and second["distinct_id"].startswith("anon_")
+    assert first["distinct_id"] != second["distinct_id"]  # anonymous per request
     assert calls == []  # no token: nothing to ask
     reply = probe.get("/probe", headers=accounts["ada"].auth)
     assert reply.json["user_id"] == accounts["ada"].user_id and reply.json["token_matches"]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import responses
 
-from lumi import LumiClient, SchemaError, ValidationError, create_client
+import lumi
+from lumi import LumiClient, ValidationError, create_client
 from lumi._unset import UNSET
 from lumi.data import Q, Repository, TypedPage, repository, set_default_validation
 
@@ -146,12 +147,18 @@ def test_validation_off_and_the_global_default(
         repository(client, cls, validation="strict")  # type: ignore[arg-type]
 
 
-def test_stored_records_that_do_not_fit_the_class_are_a_clear_error(
-    client: LumiClient, auto_escola: Any
+def test_stored_records_that_do_not_fit_the_class_are_read_leniently(
+    client: LumiClient, auto_escola: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    warn = repository(client, auto_escola.ENTITIES["questions"], validation="off")
-    with pytest.raises(SchemaError, match="was written, but it does not fit Questions"):
-        warn.create(**valid(category="cooking"))
+    # The service only warns on schema violations, so such records exist: they still read,
+    # the misfit value stays raw in `extra`, and writing the record back keeps it as it was.
+    off = repository(client, auto_escola.ENTITIES["questions"], validation="off")
+    with caplog.at_level("WARNING", logger="lumi"):
+        stored = off.create(**valid(category="cooking"))
+    assert stored.category is UNSET and stored.extra["category"] == "cooking"
+    assert "category" in caplog.text and "does not fit" in caplog.text
+    assert lumi.unstructure(stored)["category"] == "cooking"
+    assert off.get(stored.id).extra["category"] == "cooking"
 
 
 def test_create_many_and_delete_many_go_in_chunks(

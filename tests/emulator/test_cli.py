@@ -36,8 +36,9 @@ def test_the_command_starts_serves_and_cleans_up() -> None:
         assert Path(data[1]).is_dir()
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        rest, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
+    assert rest.strip().endswith("stopped")
     assert "Traceback" not in stderr
     assert not Path(data[1]).exists()  # the temporary data directory is gone
 

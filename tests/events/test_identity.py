@@ -172,3 +172,20 @@ def test_request_context_without_user_is_anonymous(make_tracker: Callable[..., T
         assert tracker.get_distinct_id() == "anon_cookie"
     with pytest.raises(EventsConfigError, match="traceparent"):
         tracker.request_context(traceparent="garbage").__enter__()
+
+
+def test_set_request_user_names_the_scope_without_an_identify_event(
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker()
+    with tracker.request_context() as scope:
+        anonymous = scope.identity.anonymous_id
+        tracker.set_request_user("user-7")
+        assert tracker.get_distinct_id() == "user-7" and not tracker.is_anonymous()
+        assert scope.identity.anonymous_id == anonymous
+        assert tracker.stats()["enqueued"] == 0  # no identify event was sent
+    assert tracker.get_distinct_id() != "user-7"  # the process identity was never touched
+    with pytest.raises(EventsConfigError, match="request_context"):
+        tracker.set_request_user("user-7")
+    with pytest.raises(EventsConfigError, match="non-empty"), tracker.request_context():
+        tracker.set_request_user("")
