@@ -19,7 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 import lumi
-from codegen import generate_entities, load_entity_schemas
+from codegen import generate_entities
+from lumi.entity_schema import load_entity_schemas
 
 from ._timing import compare, report
 

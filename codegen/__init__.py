@@ -6,18 +6,16 @@ package is ``lumi._codegen`` and drives ``lumi codegen``.
 
 from __future__ import annotations
 
-from ._entities import EntitySchema, generate_entities, load_entity_schemas
+from ._entities import generate_entities
 from ._models import CodegenError, generate_models
 from ._operations import generate_operations
 from ._project import render_project, write_project
 
 __all__ = [
     "CodegenError",
-    "EntitySchema",
     "generate_entities",
     "generate_models",
     "generate_operations",
-    "load_entity_schemas",
     "render_project",
     "write_project",
 ]

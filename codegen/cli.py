@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
-from ._entities import entity_classes_in, generate_entities, load_entity_schemas
+from lumi.entity_schema import load_entity_schemas
+from lumi.errors import ValidationError
+
+from ._entities import entity_classes_in, generate_entities
 from ._format import format_code
 from ._models import CodegenError
 
@@ -66,6 +69,8 @@ def codegen(ctx: click.Context, paths: tuple[Path, ...], output: Path, check: bo
     command = shlex.join(["lumi", "codegen", *map(str, paths), "-o", str(output)])
     try:
         files, warnings = render_output(list(paths), output, command)
+    except ValidationError as exc:  # an entity file that cannot be read
+        raise click.ClickException(exc.message) from exc
     except CodegenError as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in warnings:

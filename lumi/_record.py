@@ -56,7 +56,10 @@ class RecordAccess:
             attribute = names.get("_id")
         if attribute is not None:
             value = getattr(self, attribute)
-            return _MISSING if value is UNSET else value
+            if value is not UNSET:
+                return value
+        # Not a typed field, or one left UNSET because the stored value did not fit its type
+        # (the converter keeps such values raw in `extra`).
         return self._extra().get(key, _MISSING)
 
     def __getitem__(self, key: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .data.repository import Repository
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_API_BASE_URL = "https://api.lumi.new"
 DEFAULT_AUTH_ORIGIN = "https://auth.lumi.new"
@@ -169,21 +170,20 @@ class LumiClient:
     def _call(
         self, operation_id: str, path_params: Mapping[str, str] | None = None, **kwargs: Any
     ) -> Any:
-        """Send an enveloped call and return its ``data``; drops the token on code 2100."""
+        """Send an enveloped call and return its ``data``."""
         request = self._request(operation_id, path_params, **kwargs)
-        token = self._auth_state.token
-        try:
-            return self._transport.call(request, self._settings(token))
-        except AuthenticationError:
-            if token is not None:
-                self._auth_state.drop_token(token)
-            raise
+        return self._as_user(lambda settings: self._transport.call(request, settings))
 
     def _open_stream(self, operation_id: str, **kwargs: Any) -> requests.Response:
+        """Send a streaming call; the caller closes the returned response."""
         request = self._request(operation_id, **kwargs)
+        return self._as_user(lambda settings: self._transport.open_stream(request, settings))
+
+    def _as_user(self, send: Callable[[CallSettings], R]) -> R:
+        """Run ``send`` with the current token; on code 2100 drop that token (as JS does)."""
         token = self._auth_state.token
         try:
-            return self._transport.open_stream(request, self._settings(token))
+            return send(self._settings(token))
         except AuthenticationError:
             if token is not None:
                 self._auth_state.drop_token(token)

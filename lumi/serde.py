@@ -27,6 +27,7 @@ import attrs
 import cattrs
 from cattrs.errors import CattrsError
 
+from ._record import RecordAccess
 from ._unset import UNSET, Unset
 from .errors import SchemaError
 
@@ -193,10 +194,11 @@ class _Converter:
                 required.append((wire, field.alias))
         if "_id" in by_wire and "id" not in by_wire:
             by_wire["id"] = by_wire["_id"]
-        # Entity documents are only validated with "warn" by the service, so stored data may not
-        # fit its class: such values are kept raw in `extra` (and written back as they were),
-        # a missing required field reads as UNSET, and a warning names them.
-        lenient = extra_name is not None and isinstance(getattr(cls, "__lumi_entity__", None), str)
+        # Documents (Record and entity classes) are only validated with "warn" by the service,
+        # so stored data may not fit its class: such values are kept raw in `extra` (and written
+        # back as they were), a missing required field reads as UNSET, and a warning names them.
+        # API models (User, Page, ...) stay strict.
+        lenient = extra_name is not None and issubclass(cls, RecordAccess)
 
         def structure(data: Any, _: Any) -> T:
             if isinstance(data, cls):

@@ -334,7 +334,6 @@ def test_generate_text_stream(client):
         f"{BASE}/lm/{PID}/ai/chat/stream",
         body=stream_body,
         content_type="text/event-stream",
-        stream=True,
     )
     with client.tools.ai.generate_text_stream(
         messages=[lumi.Message(role="user", content="x")]

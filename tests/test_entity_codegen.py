@@ -18,11 +18,12 @@ import attrs
 import pytest
 from click.testing import CliRunner
 
-from codegen import CodegenError, generate_entities, load_entity_schemas
-from codegen._entities import entity_from_document
+from codegen import generate_entities
 from codegen.cli import codegen
 from lumi._record import RecordAccess
 from lumi._unset import UNSET, Unset
+from lumi.entity_schema import entity_from_document, load_entity_file, load_entity_schemas
+from lumi.errors import ValidationError
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO.parent / "shared" / "fixtures" / "lumi-entities"
@@ -141,6 +142,26 @@ def test_output_is_deterministic(generated_apps: dict[Path, Path]) -> None:
     assert generated_apps[app].read_text(encoding="utf-8") == again
 
 
+def test_validation_sees_the_schema_the_class_carries(generated_apps: dict[Path, Path]) -> None:
+    """One translator: for every fixture file, the class's ``__lumi_schema__``, the repository's
+    validator and ``lumi entities import --schema FILE``'s validator hold the same schema."""
+    pytest.importorskip("jsonschema")
+    from lumi.data.validation import SchemaValidator, validator_for
+
+    checked = 0
+    for app, path in generated_apps.items():
+        module = load_module(path)
+        for file in sorted(app.glob("*.json")):
+            entity = load_entity_file(file)  # what `--schema FILE` validates against
+            cls = module.ENTITIES[entity.name]
+            assert cls.__lumi_schema__ == entity.schema, file
+            from_class = validator_for(cls)  # what a repository of the class validates against
+            assert from_class is not None, file
+            assert from_class.schema == SchemaValidator(entity.schema, entity.name).schema, file
+            checked += 1
+    assert checked == 220
+
+
 # --- the four formats (PROTOCOL 4b) and a wrapper --------------------------------------------
 
 SCHEMA = {
@@ -225,10 +246,10 @@ def test_every_format_gives_the_same_entity(
 
 def test_unknown_document_shape_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({"hello": 1, "world": 2}))
-    with pytest.raises(CodegenError, match=r"bad\.json: not an entity schema.*hello"):
+    with pytest.raises(ValidationError, match=r"bad\.json: not an entity schema.*hello"):
         load_entity_schemas([tmp_path / "bad.json"])
     (tmp_path / "broken.json").write_text('{"name": "x",\n "fields": }')
-    with pytest.raises(CodegenError, match=r"broken\.json: not valid JSON \(line 2"):
+    with pytest.raises(ValidationError, match=r"broken\.json: not valid JSON \(line 2"):
         load_entity_schemas([tmp_path / "broken.json"])
 
 
@@ -236,7 +257,7 @@ def test_duplicate_entity_names_are_refused(tmp_path: Path) -> None:
     for name in ("a.json", "b.json"):
         (tmp_path / name).write_text(json.dumps({"name": "same", "fields": {}}))
     with pytest.raises(
-        CodegenError, match=r"b\.json: entity 'same' is already defined by .*a\.json"
+        ValidationError, match=r"b\.json: entity 'same' is already defined by .*a\.json"
     ):
         load_entity_schemas([tmp_path])
 
@@ -283,6 +304,7 @@ def test_bson_and_json_types(tmp_path: Path) -> None:
         return set(typing.get_args(hints[name])) - {Unset}
 
     assert core("s") == {str} and core("ref") == {str}
+    assert cls.__lumi_schema__["properties"]["ref"]["pattern"] == "^[0-9a-fA-F]{24}$"  # validated
     assert core("n") == core("d") == core("dec") == {float}
     assert core("i") == core("l") == {int}
     assert core("b") == core("jb") == {bool}

@@ -171,3 +171,13 @@ def test_entity_documents_that_do_not_fit_are_read_leniently(caplog):
 @attrs.define(kw_only=True)
 class _Strict:
     status: typing.Literal["open", "done"] = attrs.field(metadata={"wire": "status"})
+
+
+def test_untyped_records_never_fail_on_stored_data(caplog):
+    # An app may have written createdAt as a number (Date.now()): the record still reads.
+    wire = {"_id": "6939311e8458665713e0b522", "createdAt": 1767225600000, "title": "t"}
+    with caplog.at_level("WARNING", logger="lumi"):
+        record = lumi.structure(wire, lumi.Record)
+    assert record.created_at is UNSET and record["createdAt"] == 1767225600000
+    assert lumi.unstructure(record) == wire
+    assert "createdAt" in caplog.text

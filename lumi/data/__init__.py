@@ -16,9 +16,7 @@ from .validation import (
     SchemaValidator,
     ValidationMode,
     default_validation,
-    load_schema_file,
     set_default_validation,
-    to_json_schema,
 )
 
 __all__ = [
@@ -31,8 +29,6 @@ __all__ = [
     "TypedPage",
     "ValidationMode",
     "default_validation",
-    "load_schema_file",
     "repository",
     "set_default_validation",
-    "to_json_schema",
 ]

@@ -16,12 +16,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from ..entity_schema import load_entity_file
 from ..errors import LumiError
 from ..serde import unstructure
 from .formats import FORMATS, Format, count_rows, format_of, read_rows, write_records
 from .importer import Importer, Journal, Rejection, fingerprint
 from .repository import DEFAULT_CHUNK_SIZE, chunks
-from .validation import SchemaValidator, load_schema_file
+from .validation import SchemaValidator
 
 if TYPE_CHECKING:
     from ..client import LumiClient
@@ -255,8 +256,11 @@ def import_command(
         validator = None
         json_schema: dict[str, Any] | None = None
         if schema is not None:
-            name, json_schema = load_schema_file(schema)
-            validator = SchemaValidator(json_schema, name)
+            entity_schema = load_entity_file(schema)
+            for warning in entity_schema.warnings:
+                click.echo(f"warning: {warning}", err=True)
+            json_schema = entity_schema.schema
+            validator = SchemaValidator(json_schema, entity_schema.name)
         client = state.entity(entity)
         project = state.client().project_id
         checkpoint = Journal(

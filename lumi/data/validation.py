@@ -1,8 +1,8 @@
 """Checking documents against an entity's schema before they are sent, with ``jsonschema``.
 
-Entity files hold a MongoDB ``$jsonSchema`` (``bsonType``...) or a plain JSON Schema;
-:func:`to_json_schema` turns any of them into Draft 2020-12. Lumi's own files say
-``validationAction: "warn"``, so strictness is a setting:
+The schema is the Draft 2020-12 one :mod:`lumi.entity_schema` makes of the entity file: the
+``__lumi_schema__`` of a generated class, or :func:`lumi.entity_schema.load_entity_file`'s for a
+file. Lumi's own files say ``validationAction: "warn"``, so strictness is a setting:
 
 * ``"warn"`` (the default): log a warning on the ``lumi`` logger and send anyway;
 * ``"raise"``: raise :class:`lumi.errors.ValidationError` naming the field(s); nothing is sent;
@@ -14,16 +14,15 @@ A repository's ``validation=`` wins; otherwise :func:`set_default_validation` (o
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
 
+from ..entity_schema import SYSTEM_FIELDS
 from ..errors import ValidationError
 from ..serde import parse_datetime
 
@@ -33,36 +32,6 @@ MODES: tuple[ValidationMode, ...] = ("warn", "raise", "off")
 logger = logging.getLogger("lumi")
 
 _default_mode: ValidationMode | None = None
-
-#: bsonType (or a non-standard ``type`` seen in app files) -> (JSON Schema type, extra keywords)
-_BSON_TYPES: dict[str, tuple[str | None, dict[str, Any]]] = {
-    "string": ("string", {}),
-    "int": ("integer", {}),
-    "long": ("integer", {}),
-    "integer": ("integer", {}),
-    "double": ("number", {}),
-    "decimal": ("number", {}),
-    "number": ("number", {}),
-    "bool": ("boolean", {}),
-    "boolean": ("boolean", {}),
-    "array": ("array", {}),
-    "object": ("object", {}),
-    "null": ("null", {}),
-    "objectId": ("string", {"pattern": "^[0-9a-fA-F]{24}$"}),
-    "date": ("string", {"format": "date-time"}),
-    "datetime": ("string", {"format": "date-time"}),
-    "timestamp": ("string", {"format": "date-time"}),
-    "text": ("string", {}),
-    "uuid": ("string", {}),
-}
-
-#: fields every stored document has (checked when present, never required)
-SYSTEM_FIELDS: dict[str, Any] = {
-    "_id": {"type": "string"},
-    "creator": {"type": ["string", "null"]},
-    "createdAt": {"type": "string", "format": "date-time"},
-    "updatedAt": {"type": "string", "format": "date-time"},
-}
 
 
 def check_mode(mode: str) -> ValidationMode:
@@ -83,110 +52,6 @@ def default_validation() -> ValidationMode:
     if _default_mode is not None:
         return _default_mode
     return check_mode(os.environ.get("LUMI_VALIDATION", "warn").strip().lower() or "warn")
-
-
-# -- schema files ----------------------------------------------------------------------------
-def _translate(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_translate(item) for item in node]
-    if not isinstance(node, Mapping):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in ("bsonType", "type"):
-            continue
-        if key == "properties" and isinstance(value, Mapping):
-            out[key] = {name: _translate(sub) for name, sub in value.items()}
-        elif key in ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf"):
-            out[key] = _translate(value)
-        elif key == "format" and isinstance(value, str) and value.lower() == "datetime":
-            out[key] = "date-time"
-        elif key == "required" and not isinstance(value, list):
-            continue  # `"required": true` inside a field spec: the parent lists it
-        else:
-            out[key] = copy.deepcopy(value)
-    declared = node.get("bsonType", node.get("type"))
-    if declared is not None:
-        types: list[str] = []
-        for name in declared if isinstance(declared, list) else [declared]:
-            json_type, extra = _BSON_TYPES.get(str(name), (None, {}))
-            if json_type is None:  # an unknown type ("belongs_to"...) constrains nothing
-                return out
-            if json_type not in types:
-                types.append(json_type)
-            for keyword, keyword_value in extra.items():
-                out.setdefault(keyword, keyword_value)
-        out["type"] = types[0] if len(types) == 1 else types
-    title = node.get("title")
-    is_datetime = isinstance(title, str) and title.strip().lower() == "datetime"
-    if is_datetime and "format" not in out and out.get("type") in ("string", ["string", "null"]):
-        out["format"] = "date-time"
-    return out
-
-
-def _fields_schema(fields: Any) -> dict[str, Any]:
-    pairs = fields.items() if isinstance(fields, Mapping) else [(f.get("name"), f) for f in fields]
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for name, spec in pairs:
-        spec = dict(spec) if isinstance(spec, Mapping) else {}
-        if spec.pop("required", False) is True:
-            required.append(str(name))
-        if spec.pop("nullable", False) is True and isinstance(spec.get("type"), str):
-            spec["type"] = [spec["type"], "null"]
-        options = spec.pop("options", None)
-        if isinstance(options, list) and "enum" not in spec:
-            spec["enum"] = [o.get("value") if isinstance(o, Mapping) else o for o in options]
-        spec.pop("name", None)
-        properties[str(name)] = spec
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def to_json_schema(document: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """(entity name, Draft 2020-12 schema) of an entity file in any format seen in Lumi apps:
-    ``{name, options: {validator: {$jsonSchema}}}``, a bare ``{$jsonSchema}``, a plain JSON
-    Schema, ``{name, fields}``, or one of these wrapped as ``{ENTITY: ...}``."""
-    if not isinstance(document, Mapping):
-        raise ValidationError("an entity schema must be a JSON object")
-    name = document.get("name") if isinstance(document.get("name"), str) else None
-    options = document.get("options")
-    validator = document.get("validator") or (
-        options.get("validator") if isinstance(options, Mapping) else None
-    )
-    if isinstance(validator, Mapping) and isinstance(validator.get("$jsonSchema"), Mapping):
-        raw: Any = validator["$jsonSchema"]
-    elif isinstance(document.get("$jsonSchema"), Mapping):
-        raw = document["$jsonSchema"]
-    elif isinstance(document.get("fields"), (Mapping, list)):
-        raw = _fields_schema(document["fields"])
-    elif {"properties", "type", "bsonType"} & set(document):
-        raw = {k: v for k, v in document.items() if k != "name"}
-    elif len(document) == 1 and isinstance(next(iter(document.values())), Mapping):
-        ((key, inner),) = document.items()
-        inner_name, schema = to_json_schema(inner)
-        return inner_name or str(key), schema
-    else:
-        raise ValidationError(
-            f"not an entity schema (expected $jsonSchema, properties or fields; "
-            f"found keys {sorted(document)})"
-        )
-    schema = _translate(raw)
-    schema.setdefault("type", "object")
-    return name, schema
-
-
-def load_schema_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
-    """(entity name, JSON Schema) of an entity schema file (the name defaults to the stem)."""
-    file = Path(path)
-    try:
-        document = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise ValidationError(f"{file}: cannot read the schema ({exc})") from exc
-    name, schema = to_json_schema(document)
-    return name or file.stem, schema
 
 
 # -- validating ------------------------------------------------------------------------------
@@ -333,14 +198,14 @@ _VALIDATORS: dict[type, SchemaValidator | None] = {}
 
 
 def validator_for(cls: type) -> SchemaValidator | None:
-    """The validator of a generated entity class (from ``__lumi_schema__``), if it has one."""
+    """The validator of a generated entity class, if it has a ``__lumi_schema__`` (the schema
+    :mod:`lumi.entity_schema` made of its entity file, used as it is)."""
     if cls in _VALIDATORS:
         return _VALIDATORS[cls]
     schema = getattr(cls, "__lumi_schema__", None)
     validator = None
     if isinstance(schema, Mapping):
-        _, translated = to_json_schema(schema)
-        validator = SchemaValidator(translated, getattr(cls, "__lumi_entity__", cls.__name__))
+        validator = SchemaValidator(schema, getattr(cls, "__lumi_entity__", cls.__name__))
     return _VALIDATORS.setdefault(cls, validator)
 
 

@@ -9,7 +9,10 @@ Python matcher decides exactly; sorting is done in Python in MongoDB's BSON orde
 Documents get, unless the app supplied them: ``_id`` (24 lower-case hex digits, ObjectId-like:
 4-byte time, 5 random bytes per process, 3-byte counter), ``creator`` (the given user id or
 null), ``createdAt`` and ``updatedAt`` (``2026-03-01T10:00:00.000Z``). A client-supplied ``_id``
-must be 24 hex digits and unique in the entity (else QueryError); it is stored lower-case.
+must be 24 hex digits and unique in the entity (else QueryError); it is stored lower-case. The
+other system fields, when the app writes them (on create or update), must have the types of the
+``Record`` schema: ``createdAt``/``updatedAt`` strings, ``creator`` a string or null (else
+QueryError), so that every stored document reads back as a valid ``Record``.
 
 Thread-safe: by default one connection behind a lock. A pool (``max_connections > 1``; WAL lets
 readers run beside the writer) measured slower under CPython's GIL, because SQLite hands the
@@ -68,6 +71,12 @@ _SIMPLE_FIELD = re.compile(r"[A-Za-z0-9_-]+")
 # "body -> path" (SQLite 3.38+) returns a field's JSON text as written, numbers included.
 _HAS_ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)
 _ID_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's parameter limit
+#: System fields an app may write itself: the JSON types the Record schema gives them.
+_SYSTEM_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "createdAt": ((str,), "a string (ISO-8601 UTC)"),
+    "updatedAt": ((str,), "a string (ISO-8601 UTC)"),
+    "creator": ((str, type(None)), "a string (a user id) or null"),
+}
 
 
 class StoreClosedError(RuntimeError):
@@ -369,7 +378,9 @@ class EntityStore:
             ).fetchone()
             if row is None:
                 return None
-            updated = apply_update(_decode(row[1]), update, now)
+            current = _decode(row[1])
+            updated = apply_update(current, update, now)
+            _check_system_fields(updated, "after the update", unchanged_from=current)
             conn.execute("UPDATE documents SET body = ? WHERE seq = ?", (_encode(updated), row[0]))
         return updated
 
@@ -470,7 +481,40 @@ def _prepare(doc: Any, creator: str | None, now: str, index: int) -> tuple[str, 
     prepared.setdefault("creator", creator)
     prepared.setdefault("createdAt", now)
     prepared.setdefault("updatedAt", now)
+    _check_system_fields(prepared, f"of document #{index}")
     return doc_id, _encode(prepared)
+
+
+def _check_system_fields(doc: Document, where: str, unchanged_from: Document | None = None) -> None:
+    """QueryError when a system field the app wrote has a type the Record schema refuses.
+
+    With ``unchanged_from``, only fields whose value differs from that document are checked, so
+    a document stored before this rule existed can still be updated.
+    """
+    for name, (types, expected) in _SYSTEM_FIELD_TYPES.items():
+        if name not in doc:
+            continue
+        value = doc[name]
+        if unchanged_from is not None and name in unchanged_from:
+            previous = unchanged_from[name]
+            if type(previous) is type(value) and previous == value:
+                continue
+        if not isinstance(value, types):
+            raise QueryError(f"{name} {where} must be {expected}, not {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
 def _decode(body: str) -> Document:

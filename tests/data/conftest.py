@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from codegen import generate_entities, load_entity_schemas
+from codegen import generate_entities
 from lumi import LumiClient, create_client
+from lumi.entity_schema import load_entity_schemas
 from lumi.testing.plugin import TEST_PROJECT_ID
 
 REPO = Path(__file__).resolve().parents[2]

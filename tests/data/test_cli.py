@@ -276,3 +276,36 @@ def test_killed_import_process_resumes_without_duplicates(
     assert "resumed after" in resumed.stderr
     codes = Counter(d["code"] for d in stored(client))
     assert codes == Counter(d["code"] for d in docs)  # all 600, each once
+
+
+def test_import_schema_is_read_like_the_generated_classes_read_it(
+    env: dict[str, str], client: LumiClient, tmp_path: Path
+) -> None:
+    # `required: true` inside a nested item, and a type nobody knows (a warning, not an error)
+    schema = tmp_path / "guests.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "name": "guests",
+                "fields": {
+                    "list": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"id": {"type": "string", "required": True}},
+                        },
+                    },
+                    "owner": {"type": "belongs_to"},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    source = write_jsonl(
+        tmp_path / "in.jsonl", [{"list": [{"id": "a"}], "owner": 1}, {"list": [{"name": "x"}]}]
+    )
+    result = run("import", "guests", str(source), "--schema", str(schema), ok=False)
+    assert result.exit_code == 3
+    assert "warning: " in result.stderr and "owner: unknown type 'belongs_to'" in result.stderr
+    assert "rejected line 2: guests.list.0.id: is required" in result.stderr
+    assert [doc["list"] for doc in stored(client, "guests")] == [[{"id": "a"}]]

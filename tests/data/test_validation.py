@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from lumi import ValidationError
-from lumi.data.validation import SchemaValidator, load_schema_file, to_json_schema
+from lumi.data.validation import SchemaValidator
+from lumi.entity_schema import entity_from_document, load_entity_file
 
 from .conftest import FIXTURES, QUESTIONS_SCHEMA
 
@@ -21,7 +22,8 @@ SCHEMA_FILES = sorted(FIXTURES.glob("*/*.json")) if FIXTURES.is_dir() else []
 def test_every_real_schema_file_becomes_a_valid_draft_2020_12_schema() -> None:
     names = set()
     for path in SCHEMA_FILES:
-        name, schema = load_schema_file(path)
+        entity = load_entity_file(path)
+        name, schema = entity.name, entity.schema
         jsonschema.Draft202012Validator.check_schema(schema)
         assert "bsonType" not in json.dumps(schema), path
         assert schema["type"] == "object" and isinstance(schema.get("properties"), dict), path
@@ -31,7 +33,7 @@ def test_every_real_schema_file_becomes_a_valid_draft_2020_12_schema() -> None:
 
 
 def test_bson_types_translate() -> None:
-    _, schema = to_json_schema(
+    schema = entity_from_document(
         {
             "name": "t",
             "options": {
@@ -54,8 +56,10 @@ def test_bson_types_translate() -> None:
                     }
                 }
             },
-        }
-    )
+        },
+        fallback_name="t",
+        source="t.json",
+    ).schema
     props = schema["properties"]
     assert props["i"] == {"type": "integer"} and props["l"] == {"type": "integer"}
     assert props["d"] == {"type": "number"} and props["m"] == {"type": "number"}
@@ -80,15 +84,16 @@ def test_every_file_format_gives_the_same_schema() -> None:
         {"name": "e", "fields": [{"name": "a", "type": "integer", "required": True}]},
     ]
     for document in documents:
-        assert to_json_schema(document) == ("e", expected), document
-    with pytest.raises(ValidationError, match="not an entity schema"):
-        to_json_schema({"hello": 1, "world": 2})
+        entity = entity_from_document(document, fallback_name="file_stem", source="e.json")
+        assert (entity.name, entity.schema) == ("e", expected), document
+    with pytest.raises(ValidationError, match=r"e\.json: not an entity schema"):
+        entity_from_document({"hello": 1, "world": 2}, fallback_name="e", source="e.json")
 
 
 @pytest.fixture(scope="module")
 def questions() -> SchemaValidator:
-    name, schema = load_schema_file(QUESTIONS_SCHEMA)
-    return SchemaValidator(schema, name)
+    entity = load_entity_file(QUESTIONS_SCHEMA)
+    return SchemaValidator(entity.schema, entity.name)
 
 
 def good() -> dict[str, Any]:
@@ -156,7 +161,9 @@ def test_closed_schemas_refuse_unknown_fields() -> None:
 def test_unreadable_schema_files_are_clear_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{nope", encoding="utf-8")
-    with pytest.raises(ValidationError, match=r"broken\.json: cannot read the schema"):
-        load_schema_file(broken)
+    with pytest.raises(ValidationError, match=r"broken\.json: not valid JSON \(line 1"):
+        load_entity_file(broken)
+    with pytest.raises(ValidationError, match=r"missing\.json: cannot read the file"):
+        load_entity_file(tmp_path / "missing.json")
     with pytest.raises(ValidationError, match="the entity schema is invalid"):
         SchemaValidator({"type": "object", "properties": {"a": {"type": "strin"}}}, "bad")
