@@ -20,7 +20,7 @@ import requests.adapters
 
 from ._version import __version__
 from .config import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, Timeout
-from .envelope import check_status, decode_envelope, excerpt
+from .envelope import decode_envelope, excerpt
 from .errors import ConnectionError, LumiError, TimeoutError, TransportError
 from .jsonenc import dumps_bytes
 from .ratelimit import IdenticalRequestLimiter
@@ -269,10 +269,11 @@ class Transport:
         )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "lumi: %s -> %d in %.1f ms",
+                "lumi: %s -> %d in %.1f ms; headers %s",
                 request.description,
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
+                redact_headers(headers),
             )
         return response
 
@@ -313,11 +314,6 @@ def _transport_error(request: Request, exc: requests.RequestException, attempts:
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ConnectionError(message)
     return TransportError(message)
-
-
-def raise_for_status(response: requests.Response, what: str) -> None:
-    """Raise HTTPStatusError for a non-2xx response (reads the body for the excerpt)."""
-    check_status(response.status_code, response.reason or "", response.content, what)
 
 
 __all__ = [

@@ -434,3 +434,15 @@ def test_create_client_from_environment(monkeypatch):
     monkeypatch.delenv("LUMI_PROJECT_ID")
     with pytest.raises(lumi.ValidationError, match="project_id"):
         lumi.create_client()
+
+
+@responses.activate
+def test_debug_log_redacts_secrets(client, monkeypatch, caplog):
+    monkeypatch.setenv("TOP_ACCESS_KEY", "top-secret")
+    responses.post(entity_url("/list"), json=ok([]))
+    with caplog.at_level("DEBUG", logger="lumi"):
+        client.entities.Posts.list()
+    request = sent()
+    assert "POST /lm/" in caplog.text and "X-Nonce" in caplog.text
+    for secret in ("tok1", "top-secret", request.headers["X-Sign"]):
+        assert secret not in caplog.text
