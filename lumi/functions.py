@@ -11,6 +11,7 @@ import requests
 from .envelope import decode_json, excerpt
 from .errors import FunctionError, LumiError, ValidationError
 from .jsonenc import dumps_bytes
+from .serde import unstructure
 from .transport import Request
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Functions:
         elif isinstance(body, str):
             payload = body.encode("utf-8")
         else:
-            payload = dumps_bytes(body)
+            payload = dumps_bytes(unstructure(body))
             send_headers["Content-Type"] = "application/json"
         send_headers.update(headers or {})
         token = self._client.auth.access_token

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any
 
+from .errors import ValidationError
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -105,10 +107,16 @@ class _JSEncoder(json.JSONEncoder):
 def dumps(obj: Any) -> str:
     """``JSON.stringify(obj)`` for JSON-ready Python values (dicts, lists, str, numbers, bool, None)."""
     obj, has_float = _js_ordered(obj)
-    if has_float:
-        text = "".join(_JSEncoder().iterencode(obj))
-    else:
-        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        if has_float:
+            text = "".join(_JSEncoder().iterencode(obj))
+        else:
+            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"cannot send this value as JSON ({exc}); give JSON types (dict, list, str, number, "
+            "bool, None), datetimes or typed lumi objects"
+        ) from None
     if _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text

@@ -446,3 +446,25 @@ def test_debug_log_redacts_secrets(client, monkeypatch, caplog):
     assert "POST /lm/" in caplog.text and "X-Nonce" in caplog.text
     for secret in ("tok1", "top-secret", request.headers["X-Sign"]):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("value", [object(), {1, 2}, b"raw bytes"])
+def test_values_json_cannot_carry_are_a_validation_error(client, value):
+    with responses.RequestsMock() as mock:  # nothing may be sent
+        with pytest.raises(lumi.ValidationError, match="JSON"):
+            client.entities.Posts.create({"x": value})
+        with pytest.raises(lumi.ValidationError, match="JSON"):
+            client.functions.invoke("f", body={"x": value})
+        assert len(mock.calls) == 0
+
+
+@responses.activate
+def test_function_body_goes_through_the_converter(client):
+    import datetime as dt
+
+    responses.post(f"{BASE}/v1/functions/{PID}/f", json={})
+    moment = dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone.utc)
+    client.functions.invoke("f", body={"at": moment, "msg": lumi.Message(role="user", content="x")})
+    assert responses.calls[-1].request.body == (
+        b'{"at":"2026-03-01T10:00:00.000Z","msg":{"role":"user","content":"x"}}'
+    )
