@@ -148,16 +148,23 @@ class _Converter:
     # -- wire classes -----------------------------------------------------------------------
     def _field_reader(self, tp: Any) -> Callable[[Any], Any]:
         """A function reading one wire value as ``tp``, resolved once per field."""
-        if tp is str or tp is bool:
+        if tp in _PRIMITIVES:
             expected = tp
+            check = self._structure_primitive
 
-            def read_exact(value: Any) -> Any:
+            def read_primitive(value: Any) -> Any:
                 if type(value) is expected:
                     return value
-                return self._structure_primitive(value, expected)
+                return check(value, expected)
 
-            return read_exact
-        if typing.get_origin(tp) is typing.Literal:
+            return read_primitive
+        if tp is _dt.datetime:
+            read_datetime = self._structure_datetime
+            return lambda value: read_datetime(value, tp)
+        if tp is Any:
+            return lambda value: value
+        origin = typing.get_origin(tp)
+        if origin is typing.Literal:
             allowed = frozenset((type(v), v) for v in typing.get_args(tp))
             names = ", ".join(repr(v) for v in typing.get_args(tp))
 
@@ -170,8 +177,12 @@ class _Converter:
                 raise SchemaError(f"expected one of {names}, got {value!r:.60}")
 
             return read_literal
-        if tp is Any:
-            return lambda value: value
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not Unset]
+            others = [a for a in args if a is not type(None)]
+            if len(others) == 1 and len(args) == 2:  # T | None
+                inner = self._field_reader(others[0])
+                return lambda value: None if value is None else inner(value)
         structure_value = self.structure
         return lambda value: structure_value(value, tp)
 
