@@ -1,4 +1,5 @@
-"""Providers: the PostHog adapter (fake client) and the OpenTelemetry adapter (in-memory)."""
+"""Providers: the PostHog adapter (a fake client, and posthog-python itself against a local
+recording server) and the OpenTelemetry adapter (in-memory exporter)."""
 
 from __future__ import annotations
 
@@ -154,3 +155,44 @@ def test_otel_turn_is_parented_to_the_current_span(
     assert by_name["chat"].parent is not None
     assert by_name["chat"].parent.span_id == request_span.get_span_context().span_id
     assert by_name["chat"].context.trace_id == request_span.get_span_context().trace_id  # type: ignore[union-attr]
+
+
+def test_a_real_posthog_client_sends_the_turn_properties(
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    """posthog-python itself (sync mode) against a local recording server: the bytes it sends
+    carry the turn's lumina_* properties, for the provider's events and the app's own."""
+    import gzip
+    import json
+
+    import posthog
+
+    from ..support.recorder import RecordingServer
+
+    def accept(_request: Any) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "application/json"}, b'{"status": 1}'
+
+    with RecordingServer(accept) as server:
+        provider = PostHogProvider(project_id="4242")
+        client = posthog.Posthog(
+            "phc_test", host=server.url, sync_mode=True, before_send=provider.before_send
+        )
+        provider.client = client
+        tracker = make_tracker(ui_analytics=provider)
+        with tracker.session.start().turn() as turn:
+            tracker.capture_ui_event("copied_answer", {"length": 3})
+            client.capture("app_clicked", distinct_id="u1", properties={"x": 1})
+        client.capture("after_the_turn", distinct_id="u1")
+        sent: dict[str, dict[str, Any]] = {}
+        for request in server.requests:
+            body = request.body
+            if request.headers.get("content-encoding") == "gzip":
+                body = gzip.decompress(body)
+            for event in json.loads(body).get("batch", []):
+                sent[event["event"]] = event["properties"]
+    assert set(sent) == {"copied_answer", "app_clicked", "after_the_turn"}
+    for name in ("copied_answer", "app_clicked"):
+        assert sent[name]["lumina_turn_id"] == turn.turn_id
+        assert sent[name]["lumina_turn_seq"] == 1
+    assert sent["copied_answer"]["length"] == 3 and sent["app_clicked"]["x"] == 1
+    assert not any(key.startswith("lumina_") for key in sent["after_the_turn"])
