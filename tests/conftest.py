@@ -10,6 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Machines here are shared and noisy: no per-example time limit (example counts stay bounded
+# per test), and no failure for a slow data generator.
+hypothesis_settings.register_profile(
+    "lumi", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("lumi")
 
 REPO = Path(__file__).resolve().parent.parent
 JS_CACHE = REPO / ".cache" / "js"

@@ -22,6 +22,11 @@ const signed = await lumi.auth.signUpWithPassword({ email: 'js@example.com', pas
 out.role = signed.user.userRole;
 out.again = (await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'pässwörd' })).user.userId === signed.user.userId;
 out.me = (await lumi.auth.refreshUser()).email;
+await lumi.auth.sendOtp({ email: 'js@example.com', type: 'resetPassword' });
+const reset = (await (await fetch(`${url}/_emulator/otp?email=js@example.com`)).json()).data.otp;
+await lumi.auth.resetPassword({ email: 'js@example.com', newPassword: 'n3w-pässwörd', otp: reset });
+out.reset = (await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'n3w-pässwörd' })).user.userId === signed.user.userId;
+out.old = await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'pässwörd' }).then(() => 'accepted', (e) => e.message);
 const posts = lumi.entities.Posts;
 const a = await posts.create({ title: 'A', n: 1, t: 'é' });
 const [b, c] = await posts.createMany([{ title: 'B', n: 2 }, { title: 'C', n: 3 }]);
@@ -57,6 +62,7 @@ def test_the_javascript_client_against_the_emulator(js_sdk: Any) -> None:
         out = js_sdk.run(JS_APP, {"url": emu.url, "pid": "p_js"}, env={"LUMI_API_KEY": "k"})
         outbox = emu.outbox("p_js")
     assert out["role"] == "ADMIN" and out["again"] and out["me"] == "js@example.com"
+    assert out["reset"] and out["old"] != "accepted"  # the old password no longer works
     assert out["creator"] and out["all"] == ["C", "B", "A"] and out["page"] == [2, "C"]
     assert out["updated"] == {"total": 3} and out["got"] is True and out["left"] == 0
     assert out["file"] == "file body"
