@@ -67,24 +67,36 @@ def _is_array_index(key: str) -> bool:
     )
 
 
-def _js_ordered(obj: Any) -> tuple[Any, bool]:
-    """``obj`` with every object's keys in JavaScript's order, and whether a float occurs."""
+def _scan(obj: Any) -> tuple[bool, bool]:
+    """(a float occurs, an object has an integer-like key): what the fast path cannot do."""
     if isinstance(obj, float):
-        return obj, True
+        return True, False
     if isinstance(obj, dict):
-        items = [(k, *_js_ordered(v)) for k, v in obj.items()]
-        has_float = any(f for _, _, f in items)
-        if any(_is_array_index(k) for k, _, _ in items if isinstance(k, str)):
-            indexed = sorted((int(k), k) for k, _, _ in items if _is_array_index(k))
-            values = {k: v for k, v, _ in items}
-            ordered = {k: values[k] for _, k in indexed}
-            ordered.update((k, v) for k, v, _ in items if not _is_array_index(k))
-            return ordered, has_float
-        return {k: v for k, v, _ in items}, has_float
+        has_float = False
+        has_index = any(isinstance(k, str) and _is_array_index(k) for k in obj)
+        for value in obj.values():
+            f, i = _scan(value)
+            has_float, has_index = has_float or f, has_index or i
+        return has_float, has_index
     if isinstance(obj, (list, tuple)):
-        pairs = [_js_ordered(v) for v in obj]
-        return [v for v, _ in pairs], any(f for _, f in pairs)
-    return obj, False
+        has_float = has_index = False
+        for value in obj:
+            f, i = _scan(value)
+            has_float, has_index = has_float or f, has_index or i
+        return has_float, has_index
+    return False, False
+
+
+def _js_ordered(obj: Any) -> Any:
+    """``obj`` with every object's keys in JavaScript's property order."""
+    if isinstance(obj, dict):
+        indexed = sorted((int(k), k) for k in obj if isinstance(k, str) and _is_array_index(k))
+        ordered = {k: _js_ordered(obj[k]) for _, k in indexed}
+        ordered.update((k, _js_ordered(v)) for k, v in obj.items() if k not in ordered)
+        return ordered
+    if isinstance(obj, (list, tuple)):
+        return [_js_ordered(v) for v in obj]
+    return obj
 
 
 class _JSEncoder(json.JSONEncoder):
@@ -106,7 +118,9 @@ class _JSEncoder(json.JSONEncoder):
 
 def dumps(obj: Any) -> str:
     """``JSON.stringify(obj)`` for JSON-ready Python values (dicts, lists, str, numbers, bool, None)."""
-    obj, has_float = _js_ordered(obj)
+    has_float, has_index = _scan(obj)
+    if has_index:
+        obj = _js_ordered(obj)
     try:
         if has_float:
             text = "".join(_JSEncoder().iterencode(obj))
