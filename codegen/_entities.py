@@ -13,7 +13,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lumi.entity_schema import SYSTEM_FIELDS, EntitySchema
+from lumi.entity_schema import PLAIN_KEYWORDS, SYSTEM_FIELDS, EntitySchema
 
 from ._format import format_code
 from ._models import CodegenError, generate_models
@@ -21,24 +21,7 @@ from ._naming import class_name, snake_name
 
 #: the keywords the class generator reads; the rest of a schema only matters to validation
 _GENERATOR_KEYWORDS = {
-    "title",
-    "description",
-    "default",
-    "const",
-    "format",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
+    *PLAIN_KEYWORDS,
     "type",
     "enum",
     "required",

@@ -100,7 +100,7 @@ _TYPES: dict[str, tuple[str | None, Mapping[str, str]]] = {
 _DATE_TIME_FORMATS = {"date-time", "datetime", "date_time", "timestamp"}
 
 #: JSON Schema keywords copied as they are, first and in this order (the output is stable)
-_COPIED = (
+PLAIN_KEYWORDS = (
     "title",
     "description",
     "default",
@@ -123,7 +123,7 @@ _COPIED = (
 
 #: keywords read by :func:`_normalise` itself; every other one is kept (subschemas normalised)
 _CONSUMED = {
-    *_COPIED,
+    *PLAIN_KEYWORDS,
     "type",
     "bsonType",
     "enum",
@@ -229,7 +229,7 @@ def _normalise(node: Any, ctx: _Context, where: str) -> dict[str, Any]:
     if not isinstance(node, Mapping):
         ctx.warn(where, f"a schema must be an object, got {node!r}; the field is typed Any")
         return {}
-    out: dict[str, Any] = {key: copy.deepcopy(node[key]) for key in _COPIED if key in node}
+    out: dict[str, Any] = {key: copy.deepcopy(node[key]) for key in PLAIN_KEYWORDS if key in node}
     _draft4_exclusive(out, ctx, where)
     types, implied = _type_of(node, ctx, where)
     if node.get("nullable") is True and types and "null" not in types:
