@@ -86,7 +86,8 @@ class _Converter:
             conv.register_structure_hook(primitive, self._structure_primitive)
         conv.register_structure_hook(_dt.datetime, self._structure_datetime)
         conv.register_unstructure_hook(_dt.datetime, format_datetime)
-        conv.register_structure_hook(typing.Any, lambda value, _: value)
+        # A predicate, not a class: `typing.Any` is not a class before Python 3.11.
+        conv.register_structure_hook_func(lambda tp: tp is typing.Any, lambda value, _: value)
         conv.register_structure_hook_func(self._is_union, self._structure_union)
         conv.register_structure_hook_factory(_is_wire_class, self._make_structure)
         conv.register_unstructure_hook_factory(_is_wire_class, self._make_unstructure)
