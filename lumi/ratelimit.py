@@ -21,7 +21,11 @@ class IdenticalRequestLimiter:
 
     def check(self, *key: object) -> None:
         """Record one request with this identity, or raise RateLimitError if over the limit."""
-        digest = hashlib.sha256(repr(key).encode()).digest()
+        hasher = hashlib.sha256()
+        for part in key:  # bodies are hashed as bytes; a repr() of them would cost far more
+            hasher.update(part if isinstance(part, bytes) else repr(part).encode())
+            hasher.update(b"\0")
+        digest = hasher.digest()
         now = time.monotonic()
         window_start = now - self._rule.per_seconds
         with self._lock:
