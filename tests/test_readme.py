@@ -42,3 +42,14 @@ def test_client_section_runs(emulator_env, capsys):
     assert capsys.readouterr().out.strip()  # the streamed chunks were printed
     sent = [m for m in emulator_env.outbox("p_readme") if m["subject"] == "Welcome"]
     assert len(sent) == 1
+
+
+def test_every_python_block_in_the_readme_compiles():
+    # Blocks that are not executed (framework set-up, provider wiring) must at least be valid.
+    blocks = re.findall(r"```py(?:thon)?\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 23
+    for number, block in enumerate(blocks, 1):
+        try:
+            compile(block, f"README.md python block {number}", "exec")
+        except SyntaxError as exc:
+            raise AssertionError(f"README python block {number} does not compile: {exc}") from None
