@@ -258,13 +258,7 @@ def _normalise(node: Any, ctx: _Context, where: str) -> dict[str, Any]:
     if required:
         out["required"] = required
     _items(node, out, ctx, where)
-    additional = node.get("additionalProperties")
-    if isinstance(additional, bool):
-        out["additionalProperties"] = additional
-    elif isinstance(additional, Mapping):
-        out["additionalProperties"] = _normalise(additional, ctx, f"{where}.*")
-    elif additional is not None:
-        ctx.warn(where, "additionalProperties must be a boolean or a schema; ignored")
+    _bool_or_schema(node, "additionalProperties", out, "additionalProperties", ctx, where, ".*")
     for keyword in ("anyOf", "oneOf", "allOf"):
         if isinstance(node.get(keyword), list):
             out[keyword] = [
@@ -295,6 +289,26 @@ def _keyword(key: str, value: Any, ctx: _Context, where: str) -> Any:
     return copy.deepcopy(value)
 
 
+def _bool_or_schema(
+    node: Mapping[str, Any],
+    key: str,
+    out: dict[str, Any],
+    target: str,
+    ctx: _Context,
+    where: str,
+    child: str,
+) -> None:
+    """``node[key]`` (a boolean, or a schema normalised at ``where + child``) as ``out[target]``;
+    anything else is ignored with a warning."""
+    value = node.get(key)
+    if isinstance(value, bool):
+        out[target] = value
+    elif isinstance(value, Mapping):
+        out[target] = _normalise(value, ctx, f"{where}{child}")
+    elif value is not None:
+        ctx.warn(where, f"{key} must be a boolean or a schema; ignored")
+
+
 def _items(node: Mapping[str, Any], out: dict[str, Any], ctx: _Context, where: str) -> None:
     items = node.get("items")
     if isinstance(items, Mapping):
@@ -303,13 +317,7 @@ def _items(node: Mapping[str, Any], out: dict[str, Any], ctx: _Context, where: s
         out["prefixItems"] = [
             _normalise(sub, ctx, f"{where}[{index}]") for index, sub in enumerate(items)
         ]
-        rest = node.get("additionalItems")
-        if isinstance(rest, bool):
-            out["items"] = rest
-        elif isinstance(rest, Mapping):
-            out["items"] = _normalise(rest, ctx, f"{where}[]")
-        elif rest is not None:
-            ctx.warn(where, "additionalItems must be a boolean or a schema; ignored")
+        _bool_or_schema(node, "additionalItems", out, "items", ctx, where, "[]")
     elif items is not None:
         ctx.warn(where, "items must be a schema or a list of schemas; ignored")
 
