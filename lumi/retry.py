@@ -17,7 +17,9 @@ from urllib3.util.retry import Retry
 
 from .config import RetryPolicy
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: HTTP statuses worth another attempt: timeouts, "too early", rate limits, server errors.
+#: The one list: the client's retries and the events delivery both use it.
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 Outcome = requests.Response | requests.RequestException
 
@@ -45,18 +47,21 @@ def should_retry(outcome: Outcome, retry: Literal["safe", "unsafe"]) -> bool:
     return retry == "safe" and outcome.status_code in RETRY_STATUSES
 
 
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """The ``Retry-After`` header in seconds (delay or HTTP date), if any; parsed by urllib3."""
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
+def parse_retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` value in seconds (delay or HTTP date; urllib3 parses it), or None when
+    absent or malformed. The one parser: the client and the events delivery both use it."""
     if not value:
         return None
     try:
-        seconds: float = Retry().parse_retry_after(value)
-        return max(0.0, seconds)
-    except urllib3.exceptions.InvalidHeader:
+        seconds: float = Retry().parse_retry_after(value.strip())
+    except (urllib3.exceptions.InvalidHeader, ValueError, OverflowError):
         return None
+    return max(0.0, seconds)
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """The ``Retry-After`` header of ``response`` in seconds, if any."""
+    return None if response is None else parse_retry_after(response.headers.get("Retry-After"))
 
 
 def backoff_seconds(policy: RetryPolicy, retry_number: int, retry_after: float | None) -> float:

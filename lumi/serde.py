@@ -27,6 +27,7 @@ import attrs
 import cattrs
 from cattrs.errors import CattrsError
 
+from ._js import iso_string
 from ._record import RecordAccess
 from ._unset import UNSET, Unset
 from .errors import SchemaError
@@ -39,10 +40,7 @@ _PRIMITIVES: tuple[type, ...] = (str, int, float, bool)
 
 def format_datetime(value: _dt.datetime) -> str:
     """A datetime in JavaScript's ``toISOString()`` form: UTC, milliseconds, ``Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    value = value.astimezone(_dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return iso_string(value)
 
 
 def parse_datetime(value: str) -> _dt.datetime:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import jsonschema
 
+from .._js import json_type
 from ..entity_schema import SYSTEM_FIELDS
 from ..errors import ValidationError
 from ..serde import parse_datetime
@@ -87,8 +88,6 @@ def _error_path(error: jsonschema.ValidationError) -> str:
     return path or "(document)"
 
 
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-
 #: keyword -> message template (``{}``: the keyword's value)
 _MESSAGES = {
     "enum": "must be one of {}",
@@ -110,12 +109,6 @@ _MESSAGES = {
 }
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "integer" if isinstance(value, int) else "number"
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
 def _describe(error: jsonschema.ValidationError) -> str:
     # Built from the schema, never from the value: documents may hold secrets (passwords...).
     keyword, expected = error.validator, error.validator_value
@@ -125,7 +118,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return "is not allowed by the schema (additionalProperties is false)"
     if keyword == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"must be {wanted} (got {_json_type(error.instance)})"
+        return f"must be {wanted} (got {json_type(error.instance)})"
     template = _MESSAGES.get(str(keyword))
     if template is not None:
         shown = json.dumps(expected, ensure_ascii=False, default=str)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
 
+from lumi._js import a_json_type
 from lumi.emulator.envelope import INVALID_TOKEN, EmulatorError, bad_request
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Call:
     def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
         body = self.json_body({} if allow_empty else _NO_BODY)
         if not isinstance(body, dict):
-            raise bad_request(f"the JSON body must be an object, not {_json_type(body)}")
+            raise bad_request(f"the JSON body must be an object, not {a_json_type(body)}")
         return body
 
     def bearer_token(self) -> str | None:
@@ -99,14 +100,6 @@ class Call:
         if token is None:
             return None
         return self.services.users.user_for_token(token, project_id)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(
-        type(value), "an array" if isinstance(value, list) else type(value).__name__
-    )
 
 
 def field_str(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -129,7 +122,7 @@ def required_str(body: dict[str, Any], name: str) -> str:
 def optional_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = body.get(name)
     if value is not None and not isinstance(value, dict):
-        raise bad_request(f"{name} must be a JSON object, not {_json_type(value)}")
+        raise bad_request(f"{name} must be a JSON object, not {a_json_type(value)}")
     return value
 
 

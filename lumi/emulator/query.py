@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from lumi._js import a_json_type
+
 Document = dict[str, Any]
 Matcher = Callable[[Document], bool]
 # An operator compiled for one path: it receives the values the path resolves to in a document.
@@ -838,28 +840,16 @@ def _container_for(root: Document, parts: tuple[str, ...], create: bool) -> Any:
             where = ".".join(parts[:depth]) or "the document"
             raise QueryError(
                 f"cannot create field {'.'.join(parts)!r}: {where!r} is a "
-                f"{_json_type(current)}, not an object"
+                f"{a_json_type(current)}, not an object"
             )
     if not isinstance(current, (dict, list)):
         if not create:
             return None
         raise QueryError(
             f"cannot create field {'.'.join(parts)!r}: "
-            f"{'.'.join(parts[:-1])!r} is a {_json_type(current)}, not an object"
+            f"{'.'.join(parts[:-1])!r} is {a_json_type(current)}, not an object"
         )
     return current
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _set_path(root: Document, parts: tuple[str, ...], value: Any) -> None:
@@ -905,7 +895,7 @@ def _increment_path(root: Document, parts: tuple[str, ...], amount: Any) -> None
         return
     if not _is_number(current):
         raise QueryError(
-            f"$inc on field {'.'.join(parts)!r}: the current value is a {_json_type(current)}"
+            f"$inc on field {'.'.join(parts)!r}: the current value is {a_json_type(current)}"
         )
     total = current + amount
     if isinstance(total, float) and not math.isfinite(total):

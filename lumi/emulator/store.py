@@ -31,11 +31,11 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from lumi._js import a_json_type, iso_now
 from lumi.emulator.query import (
     AnyOfHint,
     Document,
@@ -115,8 +115,7 @@ def new_object_id() -> str:
 
 def now_iso() -> str:
     """The current UTC time as JavaScript's ``toISOString()`` writes it."""
-    moment = datetime.now(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_now()
 
 
 def _encode(document: Document) -> str:
@@ -500,21 +499,7 @@ def _check_system_fields(doc: Document, where: str, unchanged_from: Document | N
             if type(previous) is type(value) and previous == value:
                 continue
         if not isinstance(value, types):
-            raise QueryError(f"{name} {where} must be {expected}, not {_json_type(value)}")
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {json.dumps(value)}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+            raise QueryError(f"{name} {where} must be {expected}, not {a_json_type(value)}")
 
 
 def _decode(body: str) -> Document:

@@ -13,9 +13,9 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
+from lumi._js import iso_now
 from lumi.emulator.db import Database
 from lumi.emulator.envelope import (
     BAD_CREDENTIALS,
@@ -62,11 +62,6 @@ def check_password(password_sha256: str, stored: str) -> bool:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _iso_now(now: float) -> str:
-    moment = datetime.fromtimestamp(now, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _public(row: sqlite3.Row) -> dict[str, Any]:
@@ -194,7 +189,7 @@ class UserDirectory:
                         email,
                         user_name if user_name is not None else email.split("@")[0],
                         "ADMIN" if count == 0 else "USER",
-                        _iso_now(now),
+                        iso_now(now),
                         hash_password(password),
                     ),
                 )

@@ -6,17 +6,13 @@ The write key goes in ``X-Api-Key`` and nowhere else (never in logs, reprs or re
 
 from __future__ import annotations
 
-import email.utils
-import time
 from typing import Protocol
 
 import attrs
 import requests
 
 from lumi._version import __version__
-
-#: Statuses worth retrying: timeouts, rate limits, server errors.
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+from lumi.retry import RETRY_STATUSES, parse_retry_after
 
 
 @attrs.frozen
@@ -36,20 +32,6 @@ class Sender(Protocol):
     def send(self, body: bytes, timeout: tuple[float, float]) -> SendResult: ...
 
     def close(self) -> None: ...
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date; None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class HttpSender:
@@ -84,7 +66,7 @@ class HttpSender:
         return SendResult(
             ok=False,
             status=status,
-            retryable=status in RETRYABLE_STATUSES,
+            retryable=status in RETRY_STATUSES,
             retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
             detail=f"HTTP {status}",
         )
