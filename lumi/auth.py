@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from ._generated.models import SignInResult, User
+from .envelope import read_reply
 from .errors import BrowserOnlyError, InvalidResponseError
-from .serde import structure
 
 if TYPE_CHECKING:
     from .client import LumiClient
@@ -95,7 +95,7 @@ class AuthState:
 def _user_from(data: Any) -> User:
     """The user part of a sign-in reply: the token is removed so it never sits in ``extra``."""
     fields = {k: v for k, v in data.items() if k != "userToken"} if isinstance(data, dict) else data
-    return structure(fields, User)
+    return read_reply(fields, User, "user")
 
 
 class Auth:

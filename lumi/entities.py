@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._generated.models import Page, Record
+from .envelope import read_reply
 from .errors import InvalidResponseError, ValidationError
-from .serde import structure, unstructure
+from .serde import unstructure
 
 if TYPE_CHECKING:
     from .client import LumiClient
@@ -68,7 +69,7 @@ class EntityClient:
                     f"skip={skip} needs a limit: the Lumi /list endpoint ignores skip"
                 )
             data = _reply_list(self._call("listDocuments", json=body), "list")
-            return structure({"list": data, "total": len(data)}, Page)
+            return read_reply({"list": data, "total": len(data)}, Page, "list")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError(f"limit must be a positive integer, got {limit!r}")
         body["limit"] = limit
@@ -76,27 +77,27 @@ class EntityClient:
             if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
                 raise ValidationError(f"skip must be a non-negative integer, got {skip!r}")
             body["skip"] = skip
-        return structure(self._call("listDocumentsByPage", json=body), Page)
+        return read_reply(self._call("listDocumentsByPage", json=body), Page, "list")
 
     def get(self, id: str) -> Record | None:
         """The document with this ``_id``, or None."""
         data = self._call("getDocument", id)
-        return None if data is None else structure(data, Record)
+        return None if data is None else read_reply(data, Record, "get")
 
     def create(self, data: Mapping[str, Any] | Any) -> Record:
         """Create a document from a mapping (or a typed object); returns it with its ``_id``."""
-        return structure(self._call("createDocument", json=_document(data)), Record)
+        return read_reply(self._call("createDocument", json=_document(data)), Record, "create")
 
     def create_many(self, items: Iterable[Mapping[str, Any] | Any]) -> builtins.list[Record]:
         """Create several documents in one request; returns them in order."""
         body = [_document(item) for item in items]
         data = _reply_list(self._call("createDocuments", json=body), "create_many")
-        return [structure(item, Record) for item in data]
+        return [read_reply(item, Record, "create_many") for item in data]
 
     def update(self, id: str, data: Mapping[str, Any] | Any) -> Record:
         """Merge ``data`` into the document (dotted keys set nested fields); returns it whole."""
         body = {"filter": {"_id": _document_id(id)}, "update": _document(data)}
-        return structure(self._call("updateDocument", json=body), Record)
+        return read_reply(self._call("updateDocument", json=body), Record, "update")
 
     def delete(self, id: str) -> None:
         """Delete one document."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import (
     CODE_INVALID_TOKEN,
@@ -14,7 +14,10 @@ from .errors import (
     HTTPStatusError,
     InvalidResponseError,
     NotFoundError,
+    SchemaError,
 )
+
+T = TypeVar("T")
 
 _EXCERPT_CHARS = 200
 _TAGS = re.compile(r"<[^>]{0,200}>")
@@ -76,3 +79,17 @@ def decode_envelope(status: int, reason: str, body: bytes, what: str) -> Any:
     if code in NOT_FOUND_CODES:
         raise NotFoundError(code, text or "Not found")
     raise APIError(code, text or f"{what} failed")
+
+
+def read_reply(data: Any, cls: type[T], what: str) -> T:
+    """``data`` from the server as ``cls``; a reply that does not fit is the server's fault, so
+    it is an :class:`InvalidResponseError` naming the call and the field, never a SchemaError
+    (which means the caller's own data did not fit)."""
+    from .serde import structure  # serde imports the generated models; keep this module light
+
+    try:
+        return structure(data, cls)
+    except SchemaError as exc:
+        raise InvalidResponseError(
+            200, f"{what}: the reply does not fit {cls.__name__}: {exc.message}"
+        ) from None

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from .._unset import UNSET
+from ..envelope import read_reply
 from ..errors import InvalidResponseError, ValidationError
-from ..serde import structure, unstructure
+from ..serde import unstructure
 from .fields import fields_of, has_extra, resolve, wire_names_of
 from .query import DEFAULT_PAGE_SIZE, Q, QuerySet, compile_q
 from .validation import ValidationMode, check_mode, default_validation, enforce, validator_for
@@ -127,7 +128,7 @@ class Repository(Generic[T]):
         return self._client._call(operation_id, params, **kwargs)
 
     def _read(self, data: Any) -> T:
-        return structure(data, self.model)
+        return read_reply(data, self.model, self.entity_name)
 
     def _fetch(
         self, filter: dict[str, Any], sort: dict[str, int], limit: int, skip: int

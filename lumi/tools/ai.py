@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from .._generated.models import GenerateImageResult, GenerateTextResult, Message, StreamChunk
+from ..envelope import read_reply
 from ..errors import InvalidResponseError, TimeoutError, TransportError, ValidationError
 from ..serde import structure, unstructure
 from ..sse import iter_events
@@ -50,15 +51,8 @@ def parse_stream(chunks: Iterable[bytes | str]) -> Iterator[StreamChunk]:
             raise InvalidResponseError(
                 200, f"AI stream: a chunk is not JSON: {event.data[:120]!r}", event.data[:120]
             ) from None
-        try:
-            wire = (
-                {"data": payload}
-                if event.event is None
-                else {"event": event.event, "data": payload}
-            )
-            yield structure(wire, StreamChunk)
-        except ValidationError as exc:
-            raise InvalidResponseError(200, f"AI stream: bad chunk: {exc.message}") from None
+        wire = {"data": payload} if event.event is None else {"event": event.event, "data": payload}
+        yield read_reply(wire, StreamChunk, "AI stream")
 
 
 class TextStream:
@@ -127,7 +121,7 @@ class AITool:
     ) -> GenerateTextResult:
         """One completion: ``.content`` and ``.chat_id``."""
         data = self._client._call("generateText", json=self._body(model, messages))
-        return structure(data, GenerateTextResult)
+        return read_reply(data, GenerateTextResult, "generate_text")
 
     def generate_text_stream(
         self, *, messages: Sequence[Mapping[str, Any] | Message], model: str = DEFAULT_TEXT_MODEL
@@ -150,7 +144,9 @@ class AITool:
         """Start an image task and poll it as the JavaScript client does (1 s, +0.5 s, at most 5 s)
         until it is no longer ``PROCESSING``; raises TimeoutError after ``timeout`` seconds."""
         body = self._body(model, messages)
-        result = structure(self._client._call("createImageTask", json=body), GenerateImageResult)
+        result = read_reply(
+            self._client._call("createImageTask", json=body), GenerateImageResult, "generate_image"
+        )
         deadline = time.monotonic() + timeout
         wait = 1.0
         while result.generation_status == "PROCESSING":
@@ -161,5 +157,7 @@ class AITool:
             _sleep(wait)
             wait = min(wait + 0.5, 5.0)
             poll = {"lumiApiKey": body["lumiApiKey"], "messageId": result.message_id}
-            result = structure(self._client._call("getImageTask", json=poll), GenerateImageResult)
+            result = read_reply(
+                self._client._call("getImageTask", json=poll), GenerateImageResult, "generate_image"
+            )
         return result

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from .._generated.models import UploadItem
+from ..envelope import read_reply
 from ..errors import InvalidResponseError, ValidationError
-from ..serde import structure
 from ..transport import FilePart
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class FileTool:
                 handle.close()
         if not isinstance(data, list):
             raise InvalidResponseError(200, f"upload: expected a list of results, got {data!r:.60}")
-        return [structure(item, UploadItem) for item in data]
+        return [read_reply(item, UploadItem, "upload") for item in data]
 
     def delete(self, file_urls: Sequence[str] | str) -> None:
         """Delete stored files by the ``file_url`` their upload returned."""
