@@ -219,7 +219,7 @@ def test_component_details(document: dict[str, Any]) -> None:
     assert schemas["SignUpRequest"]["required"] == ["projectId", "email", "password", "code"]
     assert schemas["EmailSendRequest"]["properties"]["text"]["default"] == ""
     assert schemas["Message"]["properties"]["role"]["enum"] == ["system", "user", "assistant"]
-    assert schemas["Record"]["x-lumi-base"] == "lumi._record.RecordAccess"
+    assert schemas["Record"]["x-lumi-base"] == "lumi.model.RecordAccess"
     assert schemas["Record"]["properties"]["creator"]["type"] == ["string", "null"]
     secrets = {
         (name, prop)
