@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 LOG_ENV = "LUMI_LOG"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 
 _HANDLER_NAME = "lumi-log-stderr"
 
