@@ -40,9 +40,25 @@ if click is not None:
                 require_extra(extra, f"'lumi {cmd_name}'")
                 module = importlib.import_module(module_name)
             except MissingExtraError as exc:
-                raise click.ClickException(exc.message) from exc
+                return _not_installed(cmd_name, exc)
             command: click.Command = getattr(module, attribute)
             return command
+
+    def _not_installed(name: str, error: MissingExtraError) -> click.Command:
+        """A stand-in for a command whose extra is missing: listed by ``lumi --help`` with the
+        install line, and failing with the error's message whatever its arguments."""
+
+        def fail(args: tuple[str, ...]) -> None:
+            raise click.ClickException(error.message)
+
+        return click.Command(
+            name,
+            callback=fail,
+            params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+            add_help_option=False,
+            short_help=f"(not installed: {install_command(error.extra)})",
+        )
 
     @click.group(cls=_LazyGroup)
     @click.version_option(__version__, prog_name="lumi (lumi-sdk)")
