@@ -54,6 +54,11 @@ lint: setup
 codegen: setup
 	$(BIN)/python -m codegen
 
+# The API reference, from the docstrings of every public module (build/api/index.html); a warning
+# fails it. The protocol facts the code relies on are in docs/protocol.md.
+docs: setup
+	$(BIN)/python docs/build_api.py build/api
+
 bench: setup
 	$(BIN)/python -m benchmarks
 

@@ -177,7 +177,7 @@ def test_validation_sees_the_schema_the_class_carries(generated_apps: dict[Path,
     assert checked == 220
 
 
-# --- the four formats (PROTOCOL 4b) and a wrapper --------------------------------------------
+# --- the four formats (docs/protocol.md §4b) and a wrapper --------------------------------------------
 
 SCHEMA = {
     "bsonType": "object",

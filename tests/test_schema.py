@@ -143,7 +143,7 @@ def test_every_operation_declares_retry_envelope_and_signing(document: dict[str,
         assert operation["x-lumi-retry"] == expected_retry, operation_id
         enveloped = operation_id not in NOT_ENVELOPED
         assert operation["x-lumi-envelope"] is enveloped, operation_id
-        # Exactly the enveloped operations are signed (PROTOCOL §2 and §6).
+        # Exactly the enveloped operations are signed (docs/protocol.md §2 and §6).
         assert operation["x-lumi-signed"] is enveloped, operation_id
         if method in ("get", "put", "delete"):
             assert operation["x-lumi-retry"] == "safe", operation_id
