@@ -280,6 +280,15 @@ def test_the_base_package_alone(
     assert out["schema"] == "openapi:"
     assert out["off"] == "sent" and out["jsonschema imported"] is False
     assert names("validation") in out["raise"]
+    # the README's example prints what the README says it prints
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    install = readme.split("<!-- section: install -->")[1].split("<!-- /section: install -->")[0]
+    (block,) = re.findall(r"```python\n(.*?)```", install, re.S)
+    said = re.search(r"prints, without the extra, `(.*?)`\.", install, re.S)
+    assert said is not None
+    example = run(bin_dir, block)
+    assert example.returncode == 0, example.stderr
+    assert example.stdout.split() == said.group(1).split()
     # the command: no click in the base package
     command = run(bin_dir, "lumi", "--help")
     assert command.returncode == 2
