@@ -248,7 +248,7 @@ from lumi._resources import OPENAPI, schema_bytes
 out["schema"] = schema_bytes(OPENAPI)[:8].decode()
 from tasks_models import Tasks
 client = lumi.create_client(project_id="p1", api_base_url="http://127.0.0.1:9")
-off = lumi.data.repository(client, Tasks, validation="off")
+off = client.repository(Tasks, validation="off")
 try:
     off.create({{"title": "no owner"}})
 except lumi.ConnectionError:

@@ -99,6 +99,7 @@ def _problems(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
     """``(where, what)`` for each field an error is about: a ``required`` error names every
     field its keyword misses, an ``additionalProperties`` error every key it refuses."""
     path = ".".join(str(part) for part in error.absolute_path)
+    where = path or "(document)"
     instance, schema = error.instance, error.schema
     if error.validator == "required" and isinstance(instance, Mapping):
         listed = error.validator_value if isinstance(error.validator_value, list) else []
@@ -112,8 +113,8 @@ def _problems(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
             if name not in declared and not any(re.search(p, name) for p in patterns)
         ]
         what = "is not allowed by the schema (additionalProperties is false)"
-        return [(_joined(path, str(name)), what) for name in refused] or [(path, what)]
-    return [(path or "(document)", _describe(error))]
+        return [(_joined(path, str(name)), what) for name in refused] or [(where, what)]
+    return [(where, _describe(error))]
 
 
 def _each_once(errors: Iterable[jsonschema.ValidationError]) -> list[tuple[str, str]]:
