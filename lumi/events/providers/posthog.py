@@ -1,4 +1,4 @@
-"""PostHog as the UI analytics provider (``pip install 'lumi[posthog]'``).
+"""PostHog as the UI analytics provider (``pip install 'lumi-sdk[posthog]'``).
 
 ::
 
@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from lumi._extras import optional_imports
+
 from . import TurnContext
 
 SUPER_PROPERTIES = (
@@ -55,7 +57,8 @@ class PostHogProvider:
         """``client``: a ``posthog.Posthog`` (or anything with ``capture``); or ``api_key`` (+
         ``host``) to build one. ``project_id``: your PostHog project id, for replay URLs."""
         if client is None and api_key is not None:
-            import posthog
+            with optional_imports("posthog", "PostHogProvider(api_key=...)"):
+                import posthog
 
             client = posthog.Posthog(api_key, host=host, before_send=self.before_send)
             self._owns_client = True
