@@ -141,7 +141,7 @@ def records(count: int) -> list[dict[str, Any]]:
 def check_same_work(data: list[dict[str, Any]], ours: list[Any], theirs: list[Any]) -> None:
     """Every record reads to the same values on both sides, the undeclared key included."""
     assert len(ours) == len(theirs) == len(data)
-    for raw, mine, other in zip(data, ours, theirs):
+    for raw, mine, other in zip(data, ours, theirs, strict=True):
         for name in FIELDS:
             assert getattr(mine, name) == getattr(other, name), (name, raw)
         assert isinstance(mine.tank_capacity, float) and mine.created_at.tzinfo is not None

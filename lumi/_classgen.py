@@ -275,7 +275,15 @@ class Compiler:
                     return [f"{var} = list(v) if {test} else {slow}"]
             if is_wire_class(item):
                 env[f"s{suffix}"] = self._nested("structure", item)
-                return [f"{var} = [s{suffix}(x) for x in v] if {is_list} else {slow}"]
+                return [
+                    f"if {is_list}:",
+                    "    try:",
+                    f"        {var} = [s{suffix}(x) for x in v]",
+                    "    except SchemaError:",  # again through the reader, to name the element
+                    f"        {var} = {slow}",
+                    "else:",
+                    f"    {var} = {slow}",
+                ]
             return [f"{var} = {slow}"]
         if origin in (dict, Mapping) and args and args[0] is str and args[1] in (Any, object):
             env["_STR"] = frozenset({str})
@@ -403,10 +411,17 @@ def _locator(wc: WireClass, unstructure: Fn) -> Callable[[Any, ValidationError],
 
 def _by_id_alias(compiler: Compiler, cls: type) -> Fn:
     """A record written with ``id`` instead of ``_id``: read as if it were ``_id``."""
+    extra = wire_class(cls).extra
 
     def read(data: Mapping[str, Any]) -> Any:
         renamed = {(ID_WIRE if key == ID_ALIAS else key): value for key, value in data.items()}
-        return compiler.structurer(cls)(renamed)
+        obj = compiler.structurer(cls)(renamed)
+        kept = getattr(obj, extra) if extra is not None else None
+        if kept and ID_WIRE in kept:  # it did not fit: keep it under the key it came with
+            items = [(ID_ALIAS if key == ID_WIRE else key, value) for key, value in kept.items()]
+            kept.clear()
+            kept.update(items)
+        return obj
 
     return read
 

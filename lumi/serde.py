@@ -26,9 +26,6 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import cattrs
-from cattrs.errors import CattrsError
-
 from ._classgen import Compiler
 from ._js import iso_string
 from ._record import RecordAccess
@@ -98,11 +95,9 @@ def parse_datetime(value: str) -> _dt.datetime:
 
 
 def _is_date_only(text: str) -> bool:
-    try:
-        _dt.date.fromisoformat(text.strip())
-    except ValueError:
-        return False
-    return True
+    # Every ISO-8601 date alone ("2024-05-01", "20240501", "2024-W18-3") has at most 10
+    # characters; a date with a time ("20240501T10") has more.
+    return len(text.strip()) <= 10
 
 
 def read_datetime(value: Any) -> _dt.datetime:
@@ -240,10 +235,10 @@ def _cattrs_reader(tp: Any) -> Reader:
 
     def read(value: Any) -> Any:
         try:
-            return _CATTRS.structure(value, tp)
+            return _cattrs().structure(value, tp)
         except SchemaError:
             raise
-        except (CattrsError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # cattrs' own errors, and whatever a hook of its raised
             raise SchemaError(f"cannot read {value!r:.60} as {_type_name(tp)}: {exc}") from None
 
     return read
@@ -332,7 +327,12 @@ def _unstructure(obj: Any) -> Any:
         return iso_string(obj)
     if is_wire_class(cls):
         return _COMPILER.unstructurer(cls)(obj)
-    return _CATTRS.unstructure(obj)
+    try:
+        return _cattrs().unstructure(obj)
+    except ValidationError:
+        raise
+    except Exception as exc:  # cattrs' own errors, and whatever a hook of its raised
+        raise SchemaError(f"cannot write {cls.__name__} as JSON: {exc}") from None
 
 
 def _lenient(cls: type) -> bool:
@@ -363,12 +363,25 @@ def _handled_here(tp: Any) -> bool:
         return False
 
 
-_CATTRS = cattrs.Converter()
-# cattrs reads what this module has no reader for; the types inside come back to reader_for.
-_CATTRS.register_structure_hook_func(_handled_here, lambda value, tp: reader_for(tp)(value))
-_CATTRS.register_unstructure_hook_func(
-    lambda cls: is_wire_class(cls) or cls is _dt.datetime or cls is Unset, _unstructure
-)
+_CATTRS: list[Any] = []
+
+
+def _cattrs() -> Any:
+    """The cattrs converter, made on first use: most programs never need it, and importing
+    cattrs would add a fifth to the time ``import lumi`` takes."""
+    if not _CATTRS:
+        import cattrs
+
+        converter = cattrs.Converter()
+        # cattrs reads what this module has no reader for; the types inside come back here.
+        converter.register_structure_hook_func(
+            _handled_here, lambda value, tp: reader_for(tp)(value)
+        )
+        converter.register_unstructure_hook_func(
+            lambda cls: is_wire_class(cls) or cls is _dt.datetime or cls is Unset, _unstructure
+        )
+        _CATTRS.append(converter)
+    return _CATTRS[0]
 
 
 # -- public --------------------------------------------------------------------------------------
@@ -388,7 +401,7 @@ def structure(data: Any, cls: type[T]) -> T:
         result: T = read(data)
     except SchemaError:
         raise
-    except (CattrsError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
         raise SchemaError(f"cannot read {data!r:.60} as {_type_name(cls)}: {exc}") from None
     return result
 
@@ -401,7 +414,7 @@ def unstructure(obj: Any) -> Any:
         return _unstructure(obj)
     except ValidationError:
         raise
-    except (CattrsError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise SchemaError(f"cannot write {type(obj).__name__} as JSON: {exc}") from None
 
 
