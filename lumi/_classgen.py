@@ -18,7 +18,6 @@ measures both).
 from __future__ import annotations
 
 import datetime as _dt
-import keyword
 import linecache
 import logging
 import threading
@@ -122,17 +121,20 @@ class Compiler:
         cls = wc.cls
         name = cls.__name__
         lenient = wc.extra is not None and self._lenient(cls)
+        fields = [(index, field) for index, field in enumerate(wc.fields) if field.init]
         env.update(
             cls=cls,
+            _new=object.__new__,
             _M=_MISSING,
             UNSET=UNSET,
             SchemaError=SchemaError,
             _Mapping=Mapping,
-            KNOWN=frozenset(f.wire for f in wc.fields if f.init),
+            KNOWN=frozenset(field.wire for _, field in fields),
             _strict_fail=_strict_failure(wc),
             _finish=_lenient_finish(wc),
             _absent=_MISSING,
         )
+        required = sum(1 for _, field in fields if field.required)
         lines = [
             "def structure(data):",
             "    if data.__class__ is not dict:",
@@ -140,34 +142,43 @@ class Compiler:
             "            return data",
             "        if not isinstance(data, _Mapping):",
             f"            raise SchemaError({name + ': expected an object, got '!r} + repr(data)[:60])",
-            "    get = data.get",
-            "    n = 0",
+            f"    n = {required}",  # the keys of `data` that are typed fields
             "    misfits = missing = None",
         ]
-        arguments: list[tuple[str, str]] = []
-        for index, field in enumerate(wc.fields):
-            if not field.init:
-                continue
-            var = f"a{index}"
-            arguments.append((field.alias, var))
-            lines.append(f"    v = get({field.wire!r}, _M)")
-            if field.wire == ID_WIRE and wc.id_alias:
+        for index, field in fields:
+            var, wire = f"a{index}", field.wire
+            by_id = wire == ID_WIRE and wc.id_alias
+            if by_id:
                 env["_by_id_alias"] = _by_id_alias(self, cls)
+            if field.required:  # usually there: a subscript is cheaper than .get()
+                lines += ["    try:", f"        v = data[{wire!r}]", "    except KeyError:"]
+                if by_id:
+                    lines += [
+                        f"        if {ID_ALIAS!r} in data:",
+                        "            return _by_id_alias(data)",
+                    ]
                 lines += [
-                    f"    if v is _M and {ID_ALIAS!r} in data:",
-                    "        return _by_id_alias(data)",
-                ]
-            lines.append("    if v is _M:")
-            if field.required:
-                lines += [
+                    "        n -= 1",
                     f"        {var} = UNSET",
                     "        if missing is None:",
                     "            missing = []",
-                    f"        missing.append({field.wire!r})",
+                    f"        missing.append({wire!r})",
+                    "    else:",
                 ]
             else:
-                lines.append(f"        {var} = {_default_expression(field.default, index, env)}")
-            lines += ["    else:", "        n += 1", "        try:"]
+                lines.append(f"    v = data.get({wire!r}, _M)")
+                if by_id:
+                    lines += [
+                        f"    if v is _M and {ID_ALIAS!r} in data:",
+                        "        return _by_id_alias(data)",
+                    ]
+                lines += [
+                    "    if v is _M:",
+                    f"        {var} = {_default_expression(field.default, index, env)}",
+                    "    else:",
+                    "        n += 1",
+                ]
+            lines.append("        try:")
             lines += [
                 "            " + line for line in self._read_lines(field.type, var, f"{index}", env)
             ]
@@ -177,21 +188,19 @@ class Compiler:
                     f"            {var} = UNSET",
                     "            if misfits is None:",
                     "                misfits = {}",
-                    f"            misfits[{field.wire!r}] = e.message",
+                    f"            misfits[{wire!r}] = e.message",
                 ]
             else:
-                prefix = f"{name}.{field.wire}: "
+                prefix = f"{name}.{wire}: "
                 lines.append(f"            raise SchemaError({prefix!r} + e.message) from None")
         lines += [
-            "    if n == len(data):",
-            "        extra = {}",
-            "    else:",  # one extra key is the common case: the set difference is cheaper
-            "        keys = data.keys() - KNOWN",
-            "        if len(keys) == 1:",
-            "            extra = {k: data[k] for k in keys}",
-            "        else:",
-            "            extra = {k: v for k, v in data.items() if k not in KNOWN}",
+            "    extra = {}",
+            "    if n != len(data):",  # a plain loop: cheaper than a comprehension or a set
+            "        for k in data:",
+            "            if k not in KNOWN:",
+            "                extra[k] = data[k]",
         ]
+        arguments = [(field.alias, field.name, f"a{index}") for index, field in fields]
         if wc.extra is None:
             lines += [
                 "    if missing is not None or extra:",
@@ -200,15 +209,19 @@ class Compiler:
         elif not lenient:
             lines += ["    if missing is not None:", "        _strict_fail(missing, extra)"]
         else:
-            arguments_dict = ", ".join(f"{alias!r}: {var}" for alias, var in arguments)
+            by_alias = ", ".join(f"{alias!r}: {var}" for alias, _, var in arguments)
             lines += [
                 "    if misfits is not None or missing is not None:",
-                f"        return _finish(data, misfits, missing, {{{arguments_dict}}})",
+                f"        return _finish(data, misfits, missing, {{{by_alias}}})",
             ]
-        if wc.extra_alias is not None:
-            arguments.append((wc.extra_alias, "extra"))
-        absent = any("= _absent" in line for line in lines)
-        lines.append(f"    return {_call('cls', arguments, absent)}")
+        if wc.extra is not None and wc.extra_alias is not None:
+            arguments.append((wc.extra_alias, wc.extra, "extra"))
+        if any("= _absent" in line for line in lines) or not _plain(wc):
+            lines.append(f"    return {_call('cls', [(a, v) for a, _, v in arguments])}")
+        else:  # what attrs' __init__ would do, without the call: one store per slot
+            lines.append("    o = _new(cls)")
+            lines += [f"    o.{attribute} = {var}" for _, attribute, var in arguments]
+            lines.append("    return o")
         return "\n".join(lines) + "\n"
 
     def _read_lines(self, tp: Any, var: str, suffix: str, env: dict[str, Any]) -> list[str]:
@@ -333,7 +346,7 @@ class Compiler:
             return "v if v.__class__ in _JSON else _u(v)"
         if tp is _dt.datetime:
             env["_datetime"], env["_iso"] = _dt.datetime, self._iso_string
-            return "_iso(v) if isinstance(v, _datetime) else _u(v)"
+            return "_iso(v) if v.__class__ is _datetime else _u(v)"
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin is typing.Literal:
@@ -369,14 +382,27 @@ def _compile(source: str, env: dict[str, Any], filename: str) -> Fn:
     return function
 
 
-def _call(callee: str, arguments: list[tuple[str, str]], absent: bool) -> str:
-    """The call building the instance; arguments that may be ``_absent`` are left out."""
-    if absent:
-        pairs = ", ".join(f"{alias!r}: {var}" for alias, var in arguments)
-        return f"{callee}(**{{k: x for k, x in {{{pairs}}}.items() if x is not _absent}})"
-    if all(alias.isidentifier() and not keyword.iskeyword(alias) for alias, _ in arguments):
-        return f"{callee}({', '.join(f'{alias}={var}' for alias, var in arguments)})"
-    return f"{callee}(**{{{', '.join(f'{alias!r}: {var}' for alias, var in arguments)}}})"
+def _call(callee: str, arguments: list[tuple[str, str]]) -> str:
+    """The call building the instance through its ``__init__``; arguments that may be
+    ``_absent`` (a default attrs computes from the instance) are left out."""
+    pairs = ", ".join(f"{alias!r}: {var}" for alias, var in arguments)
+    return f"{callee}(**{{k: x for k, x in {{{pairs}}}.items() if x is not _absent}})"
+
+
+def _plain(wc: WireClass) -> bool:
+    """Whether ``__init__`` does nothing but store its arguments: no validators, converters,
+    hooks or ``__setattr__`` of the class's own, every attribute an argument (then the
+    instance can be filled slot by slot)."""
+    cls = wc.cls
+    return (
+        getattr(cls, "__setattr__", None) is object.__setattr__
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(
+            field.init and field.validator is None and field.converter is None
+            for field in attrs.fields(cls)
+        )
+    )
 
 
 def _default_expression(default: Any, index: int, env: dict[str, Any]) -> str:

@@ -318,6 +318,11 @@ def _unstructure(obj: Any) -> Any:
                     raise type(exc)(f"{key}: {exc.message}", exc.code) from None
         return out
     if isinstance(obj, (list, tuple)):
+        if obj:  # a list of records: call their class's function directly
+            first = obj[0].__class__
+            write = _COMPILER.unstructurers.get(first)
+            if write is not None:
+                return [write(v) if v.__class__ is first else _unstructure(v) for v in obj]
         return [_unstructure(value) for value in obj]
     if isinstance(obj, Unset):
         return None
