@@ -65,25 +65,11 @@ class Compiler:
     # -- public ----------------------------------------------------------------------------
     def structurer(self, cls: type) -> Fn:
         """The function reading a wire mapping as ``cls``."""
-        found = self.structurers.get(cls)
-        if found is None:
-            with self._lock:
-                found = self.structurers.get(cls)
-                if found is None:
-                    found = self._build("structure", cls, self._structure_source)
-                    self.structurers[cls] = found
-        return found
+        return self.structurers.get(cls) or self._function("structure", cls)
 
     def unstructurer(self, cls: type) -> Fn:
         """The function writing an instance of ``cls`` as a wire dict."""
-        found = self.unstructurers.get(cls)
-        if found is None:
-            with self._lock:
-                found = self.unstructurers.get(cls)
-                if found is None:
-                    found = self._build("unstructure", cls, self._unstructure_source)
-                    self.unstructurers[cls] = found
-        return found
+        return self.unstructurers.get(cls) or self._function("unstructure", cls)
 
     def building(self, cls: type) -> bool:
         """Whether the structure function of ``cls`` is being built (by any thread)."""
@@ -98,15 +84,19 @@ class Compiler:
         return build(wire_class(cls), env), env
 
     # -- building --------------------------------------------------------------------------
-    def _build(self, kind: str, cls: type, make: Callable[[WireClass, dict[str, Any]], str]) -> Fn:
-        key = (kind, cls)
-        self._building.add(key)
-        try:
-            env: dict[str, Any] = {}
-            source = make(wire_class(cls), env)
-            return _compile(source, env, f"<lumi {kind} {cls.__module__}.{cls.__qualname__}>")
-        finally:
-            self._building.discard(key)
+    def _function(self, kind: str, cls: type) -> Fn:
+        table = self.structurers if kind == "structure" else self.unstructurers
+        with self._lock:
+            found = table.get(cls)
+            if found is None:
+                self._building.add((kind, cls))
+                try:
+                    source, env = self.source(kind, cls)
+                    name = f"<lumi {kind} {cls.__module__}.{cls.__qualname__}>"
+                    found = table[cls] = _compile(source, env, name)
+                finally:
+                    self._building.discard((kind, cls))
+        return found
 
     def _nested(self, kind: str, cls: type) -> Fn:
         """The function of a nested class; a trampoline while that class is itself being built
