@@ -38,7 +38,8 @@ Fn = Callable[[Any], Any]
 
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
 _SCALARS = (str, int, bool)
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: The types written to JSON as they are.
+JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class Compiler:
@@ -302,7 +303,7 @@ class Compiler:
         env.update(
             UNSET=UNSET,
             _u=self._unstructure,
-            _JSON=_JSON_SCALARS,
+            _JSON=JSON_SCALARS,
             ValidationError=ValidationError,
             _locate=_locator(wc, self._unstructure),
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from lumi._unset import UNSET
 from lumi._wire import wire_class
+from lumi.errors import SchemaError
 
 _MISSING: Any = object()
 
@@ -25,7 +26,10 @@ class RecordAccess:
     __slots__ = ()
 
     def _extra(self) -> dict[str, Any]:
-        name = wire_class(type(self)).extra
+        try:
+            name = wire_class(type(self)).extra
+        except SchemaError:  # not an attrs class: no extra keys
+            return {}
         if name is None:  # a class without additional properties
             return {}
         try:

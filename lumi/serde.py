@@ -26,11 +26,11 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ._classgen import Compiler
+from ._classgen import JSON_SCALARS, Compiler
 from ._js import iso_string
 from ._record import RecordAccess
 from ._unset import UNSET, Unset
-from ._wire import is_wire_class, wire_class
+from ._wire import is_wire_class
 from .errors import SchemaError, ValidationError
 
 T = TypeVar("T")
@@ -295,13 +295,10 @@ def reader_for(tp: Any) -> Reader:
 
 
 # -- writing -------------------------------------------------------------------------------------
-_JSON_SCALARS = frozenset({str, int, float, bool, _NONE})
-
-
 def _unstructure(obj: Any) -> Any:
     """``obj`` as wire JSON (no error conversion: the generated functions call this)."""
     cls = obj.__class__
-    if cls in _JSON_SCALARS:
+    if cls in JSON_SCALARS:
         return obj
     write = _COMPILER.unstructurers.get(cls)
     if write is not None:
@@ -430,5 +427,4 @@ __all__ = [
     "reader_for",
     "structure",
     "unstructure",
-    "wire_class",
 ]
