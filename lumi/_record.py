@@ -13,27 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 from lumi._unset import UNSET
+from lumi._wire import wire_class
+from lumi.errors import SchemaError
 
 _MISSING: Any = object()
-
-#: class -> {wire key: python attribute name}; classes are few and live as long as the process
-_WIRE_NAMES: dict[type, dict[str, str]] = {}
-
-
-def _wire_names(cls: type) -> dict[str, str]:
-    names = _WIRE_NAMES.get(cls)
-    if names is None:
-        names = {}
-        if attrs.has(cls):
-            for field in attrs.fields(cls):
-                wire = field.metadata.get("wire")
-                if isinstance(wire, str):
-                    names[wire] = field.name
-        _WIRE_NAMES[cls] = names
-    return names
 
 
 class RecordAccess:
@@ -43,19 +27,22 @@ class RecordAccess:
 
     def _extra(self) -> dict[str, Any]:
         try:
-            extra = object.__getattribute__(self, "extra")
-        except AttributeError:  # a class without additional properties, or not initialised yet
+            name = wire_class(type(self)).extra
+        except SchemaError:  # not an attrs class: no extra keys
+            return {}
+        if name is None:  # a class without additional properties
+            return {}
+        try:
+            extra = object.__getattribute__(self, name)
+        except AttributeError:  # not initialised yet
             return {}
         return extra if isinstance(extra, dict) else {}
 
     def _lookup(self, key: str) -> Any:
-        names = _wire_names(type(self))
-        attribute = names.get(key)
-        if attribute is None and key == "id" and "id" not in names:
-            # The JS README spells the record id `id`; the wire key is `_id`.
-            attribute = names.get("_id")
-        if attribute is not None:
-            value = getattr(self, attribute)
+        # `id` finds the `_id` field: the JS README spells the record id `id`.
+        field = wire_class(type(self)).field_for_key(key)
+        if field is not None:
+            value = getattr(self, field.name)
             if value is not UNSET:
                 return value
         # Not a typed field, or one left UNSET because the stored value did not fit its type
@@ -79,9 +66,9 @@ class RecordAccess:
     def keys(self) -> list[str]:
         """The wire keys the record has: typed fields that are set, then the extra keys."""
         present = [
-            wire
-            for wire, attribute in _wire_names(type(self)).items()
-            if getattr(self, attribute) is not UNSET
+            field.wire
+            for field in wire_class(type(self)).fields
+            if getattr(self, field.name) is not UNSET
         ]
         present.extend(key for key in self._extra() if key not in present)
         return present

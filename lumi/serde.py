@@ -1,328 +1,430 @@
 """The one converter between wire JSON and typed objects.
 
 Generated classes carry each field's wire name in ``metadata["wire"]`` and keep unknown wire keys
-in a field marked ``metadata["extra"]``. This module turns that into structure/unstructure hooks
-(built once per class and cached by cattrs):
+in a field marked ``metadata["extra"]`` (read once per class by :mod:`lumi._wire`). Each such
+class gets a structure and an unstructure function compiled on first use (:mod:`lumi._classgen`):
 
 * unknown keys a newer server adds land in ``extra`` and are written back on unstructure;
 * a record's ``_id`` is ``id`` in Python; ``_id`` and ``id`` are both accepted on input;
 * ``UNSET`` fields are left out of the JSON (JavaScript drops ``undefined``); ``None`` stays ``null``;
-* datetimes are written in JavaScript's ``toISOString()`` form (``2026-03-01T10:00:00.000Z``);
+* datetimes are read as aware UTC datetimes and written in JavaScript's ``toISOString()`` form
+  (``2026-03-01T10:00:00.000Z``); a naive datetime is refused when written (it names no instant);
 * primitives are checked, never coerced (``None`` does not become ``"None"``).
 
-A value that does not fit its class raises :class:`lumi.errors.SchemaError` naming the field.
+A value that does not fit its class raises :class:`lumi.errors.SchemaError` naming the field,
+except in stored documents (records and entity classes), which are read leniently: see
+:func:`structure`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import enum
-import logging
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import attrs
-import cattrs
-from cattrs.errors import CattrsError
-
+from ._classgen import JSON_SCALARS, Compiler
 from ._js import iso_string
 from ._record import RecordAccess
 from ._unset import UNSET, Unset
-from .errors import SchemaError
+from ._wire import is_wire_class
+from .errors import SchemaError, ValidationError
 
 T = TypeVar("T")
-logger = logging.getLogger("lumi")
+Reader = Callable[[Any], Any]
 
 _PRIMITIVES: tuple[type, ...] = (str, int, float, bool)
+_UTC = _dt.timezone.utc
+_NONE = type(None)
 
 
-def format_datetime(value: _dt.datetime) -> str:
-    """A datetime in JavaScript's ``toISOString()`` form: UTC, milliseconds, ``Z``."""
-    return iso_string(value)
+# -- datetimes -----------------------------------------------------------------------------------
+def format_datetime(value: _dt.datetime, field: str = "") -> str:
+    """A datetime in JavaScript's ``toISOString()`` form: UTC, milliseconds, ``Z``.
+
+    A naive datetime raises :class:`lumi.ValidationError` (naming ``field``)."""
+    return iso_string(value, field)
+
+
+if sys.version_info >= (3, 11):
+    _from_iso = _dt.datetime.fromisoformat  # reads "Z" and fractions of any length
+else:  # pragma: no cover - exercised by `make test-py310`
+
+    def _from_iso(text: str) -> _dt.datetime:
+        if text[-1:] == "Z":
+            text = text[:-1] + "+00:00"
+        return _dt.datetime.fromisoformat(text)
+
+
+def _normalised(text: str) -> str:
+    """What every supported Python's ``fromisoformat`` reads: no surrounding blanks, ``z`` or
+    ``Z`` as ``+00:00``, the fraction of a second in 6 digits (cut, as Python 3.11 does)."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    head, dot, rest = text.partition(".")
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    if dot and digits:
+        text = f"{head}.{(rest[:digits] + '00000')[:6]}{rest[digits:]}"
+    return text
+
+
+def _as_utc(parsed: _dt.datetime) -> _dt.datetime:
+    tz = parsed.tzinfo
+    if tz is _UTC:
+        return parsed
+    if tz is None:  # no offset on the wire: UTC, as the server writes and compares them
+        return parsed.replace(tzinfo=_UTC)
+    try:
+        return parsed.astimezone(_UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{parsed.isoformat()} is out of range in UTC") from None
 
 
 def parse_datetime(value: str) -> _dt.datetime:
-    """An ISO-8601 string (``Z`` or offset, any fraction) as an aware UTC datetime."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = _dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
-    return parsed.astimezone(_dt.timezone.utc)
+    """An ISO-8601 string (``Z`` or an offset, any fraction; no offset means UTC) as an aware
+    UTC datetime. Raises ValueError when it is not one."""
+    try:
+        parsed = _from_iso(value)
+    except ValueError:
+        parsed = _dt.datetime.fromisoformat(_normalised(value))
+    return _as_utc(parsed)
 
 
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or repr(tp)
+def _is_date_only(text: str) -> bool:
+    # Every ISO-8601 date alone ("2024-05-01", "20240501", "2024-W18-3") has at most 10
+    # characters; a date with a time ("20240501T10") has more.
+    return len(text.strip()) <= 10
 
 
-def _without_unset(tp: Any) -> Any:
-    """``T | Unset`` -> ``T`` (UNSET is never on the wire, so it is never structured)."""
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = tuple(a for a in typing.get_args(tp) if a is not Unset)
-        if len(args) == 1:
-            return args[0]
-        return typing.Union[args]  # noqa: UP007 - building a Union at run time
-    return tp
+def read_datetime(value: Any) -> _dt.datetime:
+    """A wire value read as a datetime field: an ISO-8601 date-time string (or an aware
+    datetime) as an aware UTC datetime; SchemaError otherwise.
 
-
-def _is_wire_class(cls: Any) -> bool:
-    return attrs.has(cls) and any(
-        "wire" in f.metadata or "extra" in f.metadata for f in attrs.fields(cls)
-    )
-
-
-class _Converter:
-    """Wraps a cattrs converter configured with this module's hooks."""
-
-    def __init__(self) -> None:
-        conv = cattrs.Converter()
-        self._cattrs = conv
-        for primitive in _PRIMITIVES:
-            conv.register_structure_hook(primitive, self._structure_primitive)
-        conv.register_structure_hook(_dt.datetime, self._structure_datetime)
-        conv.register_unstructure_hook(_dt.datetime, format_datetime)
-        # A predicate, not a class: `typing.Any` is not a class before Python 3.11.
-        conv.register_structure_hook_func(lambda tp: tp is typing.Any, lambda value, _: value)
-        conv.register_structure_hook_func(self._is_union, self._structure_union)
-        conv.register_structure_hook_factory(_is_wire_class, self._make_structure)
-        conv.register_unstructure_hook_factory(_is_wire_class, self._make_unstructure)
-        conv.register_unstructure_hook(Unset, lambda _: None)
-
-    # -- primitives -------------------------------------------------------------------------
-    @staticmethod
-    def _structure_primitive(value: Any, tp: type) -> Any:
-        if tp is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if type(value) is tp or (
-            tp is int and isinstance(value, int) and not isinstance(value, bool)
-        ):
-            return value
-        if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
-            return value
-        raise SchemaError(f"expected {tp.__name__}, got {type(value).__name__} {value!r:.60}")
-
-    @staticmethod
-    def _structure_datetime(value: Any, _: type) -> _dt.datetime:
-        if isinstance(value, _dt.datetime):
-            return value
-        # A date alone ("2024-05-01") is not a date-time: reading it as midnight would rewrite
-        # the stored string on the next write.
-        if isinstance(value, str) and len(value) > 10 and value[10] in "Tt ":
+    A date alone ("2024-05-01") is not a date-time: reading it as midnight would rewrite the
+    stored string on the next write."""
+    if isinstance(value, str):
+        if not _is_date_only(value):
             try:
                 return parse_datetime(value)
             except ValueError:
                 pass
-        raise SchemaError(f"expected an ISO-8601 date-time string, got {value!r:.60}")
+    elif isinstance(value, _dt.datetime):
+        if value.utcoffset() is not None:
+            return value
+        raise SchemaError(f"expected an aware datetime, got the naive {value.isoformat()}")
+    raise SchemaError(f"expected an ISO-8601 date-time string, got {value!r:.60}")
 
-    # -- unions -----------------------------------------------------------------------------
-    @staticmethod
-    def _is_union(tp: Any) -> bool:
-        return typing.get_origin(tp) in (typing.Union, types.UnionType)
 
-    def _structure_union(self, value: Any, tp: Any) -> Any:
-        args = [a for a in typing.get_args(tp) if a is not Unset]
+# -- readers: one function per type, checking (never coercing) a wire value -----------------------
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+def _primitive_reader(tp: type) -> Reader:
+    def read(value: Any) -> Any:
+        if value.__class__ is tp:
+            return value
+        if isinstance(value, bool):
+            if tp is bool:
+                return value
+        elif tp is float and isinstance(value, int):
+            try:
+                return float(value)
+            except OverflowError:
+                raise SchemaError(f"expected float, got an int too large: {value!r:.60}") from None
+        elif isinstance(value, tp):
+            return value
+        raise SchemaError(f"expected {tp.__name__}, got {type(value).__name__} {value!r:.60}")
+
+    return read
+
+
+def _literal_reader(tp: Any) -> Reader:
+    allowed = frozenset((type(v), v) for v in typing.get_args(tp))
+    names = ", ".join(repr(v) for v in typing.get_args(tp))
+
+    def read(value: Any) -> Any:
+        try:
+            if (type(value), value) in allowed:
+                return value
+        except TypeError:  # unhashable value: never a literal
+            pass
+        raise SchemaError(f"expected one of {names}, got {value!r:.60}")
+
+    return read
+
+
+def _union_reader(tp: Any) -> Reader:
+    args = [a for a in typing.get_args(tp) if a is not Unset]
+    nullable = _NONE in args
+    candidates = [a for a in args if a is not _NONE]
+    readers = [reader_for(a) for a in candidates]
+    exact = frozenset(a for a in candidates if a in _PRIMITIVES)
+    names = " | ".join(map(_type_name, candidates))
+
+    def read(value: Any) -> Any:
         if value is None:
-            if type(None) in args:
+            if nullable:
                 return None
             raise SchemaError(f"expected {' | '.join(map(_type_name, args))}, got null")
-        candidates = [a for a in args if a is not type(None)]
         # Exact primitive matches first, so that `int | str` keeps 3 as 3 and "3" as "3".
-        for candidate in candidates:
-            if candidate in _PRIMITIVES and type(value) is candidate:
-                return value
+        if value.__class__ in exact:
+            return value
         errors: list[str] = []
-        for candidate in candidates:
+        for reader in readers:
             try:
-                return self.structure(value, candidate)
+                return reader(value)
             except SchemaError as exc:
                 errors.append(exc.message)
         raise SchemaError(
-            f"expected {' | '.join(map(_type_name, candidates))}, got {value!r:.60}"
-            + (f" ({'; '.join(errors)})" if errors else "")
+            f"expected {names}, got {value!r:.60}" + (f" ({'; '.join(errors)})" if errors else "")
         )
 
-    # -- wire classes -----------------------------------------------------------------------
-    def _field_reader(self, tp: Any) -> Callable[[Any], Any]:
-        """A function reading one wire value as ``tp``, resolved once per field."""
-        if tp in _PRIMITIVES:
-            expected = tp
-            check = self._structure_primitive
+    return read
 
-            def read_primitive(value: Any) -> Any:
-                if type(value) is expected:
-                    return value
-                return check(value, expected)
 
-            return read_primitive
-        if tp is _dt.datetime:
-            read_datetime = self._structure_datetime
-            return lambda value: read_datetime(value, tp)
-        if tp is Any:
-            return lambda value: value
-        origin = typing.get_origin(tp)
-        if origin is typing.Literal:
-            allowed = frozenset((type(v), v) for v in typing.get_args(tp))
-            names = ", ".join(repr(v) for v in typing.get_args(tp))
+def _list_reader(item_type: Any) -> Reader:
+    item = reader_for(item_type)
+    name = _type_name(item_type)
 
-            def read_literal(value: Any) -> Any:
-                try:
-                    if (type(value), value) in allowed:
-                        return value
-                except TypeError:  # unhashable value: never a literal
-                    pass
-                raise SchemaError(f"expected one of {names}, got {value!r:.60}")
+    def read(value: Any) -> list[Any]:
+        if value.__class__ is list:
+            try:
+                return [item(element) for element in value]
+            except SchemaError:
+                pass  # again below, to name the element
+        elif not isinstance(value, (list, tuple)):
+            raise SchemaError(f"expected a list of {name}, got {value!r:.60}")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except SchemaError as exc:
+                raise SchemaError(f"[{index}]: {exc.message}") from None
+        return out
 
-            return read_literal
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not Unset]
-            others = [a for a in args if a is not type(None)]
-            if len(others) == 1 and len(args) == 2:  # T | None
-                inner = self._field_reader(others[0])
-                return lambda value: None if value is None else inner(value)
-        structure_value = self.structure
-        return lambda value: structure_value(value, tp)
+    return read
 
-    def _make_structure(self, cls: type[T]) -> Callable[[Any, Any], T]:
-        # Module globals only: a field named `list` must not shadow the builtin in annotations.
-        hints = typing.get_type_hints(cls, localns={})
-        by_wire: dict[str, tuple[str, Callable[[Any], Any]]] = {}
-        extra_name: str | None = None
-        required: list[tuple[str, str]] = []
-        for field in attrs.fields(cls):  # type: ignore[arg-type]
-            if not field.init:
-                continue
-            if field.metadata.get("extra"):
-                extra_name = field.alias
-                continue
-            wire = field.metadata.get("wire", field.name)
-            reader = self._field_reader(_without_unset(hints.get(field.name, Any)))
-            by_wire[wire] = (field.alias, reader)
-            if field.default is attrs.NOTHING:
-                required.append((wire, field.alias))
-        if "_id" in by_wire and "id" not in by_wire:
-            by_wire["id"] = by_wire["_id"]
-        # Documents (Record and entity classes) are only validated with "warn" by the service,
-        # so stored data may not fit its class: such values are kept raw in `extra` (and written
-        # back as they were), a missing required field reads as UNSET, and a warning names them.
-        # API models (User, Page, ...) stay strict.
-        lenient = extra_name is not None and issubclass(cls, RecordAccess)
 
-        def structure(data: Any, _: Any) -> T:
-            if isinstance(data, cls):
-                return data
-            if not isinstance(data, Mapping):
-                raise SchemaError(f"{cls.__name__}: expected an object, got {data!r:.60}")
-            kwargs: dict[str, Any] = {}
-            extra: dict[str, Any] = {}
-            misfits: list[str] = []
-            for key, value in data.items():
-                target = by_wire.get(key)
-                if target is None:
-                    extra[key] = value
-                    continue
-                alias, reader = target
-                try:
-                    kwargs[alias] = reader(value)
-                except SchemaError as exc:
-                    if not lenient:
-                        raise SchemaError(f"{cls.__name__}.{key}: {exc.message}") from None
-                    extra[key] = value
-                    misfits.append(f"{key} ({exc.message})")
-            missing = [wire for wire, alias in required if alias not in kwargs]
-            if missing and not lenient:
-                raise SchemaError(f"{cls.__name__}: missing required field(s) {', '.join(missing)}")
-            if extra:
-                if extra_name is None:
-                    raise SchemaError(f"{cls.__name__}: unexpected field(s) {', '.join(extra)}")
-                kwargs[extra_name] = extra
-            if not (misfits or missing):
-                return cls(**kwargs)
-            _warn_misfit(cls.__name__, misfits, [w for w in missing if w not in extra])
-            return _build_partial(cls, kwargs)
+def _dict_reader(value_type: Any) -> Reader:
+    item = reader_for(value_type)
 
-        return structure
+    def read(value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise SchemaError(f"expected an object, got {value!r:.60}")
+        out = {}
+        for key, element in value.items():
+            if not isinstance(key, str):
+                raise SchemaError(f"expected string keys, got {key!r:.60}")
+            try:
+                out[key] = item(element)
+            except SchemaError as exc:
+                raise SchemaError(f"{key}: {exc.message}") from None
+        return out
 
-    def _make_unstructure(self, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-        plan: list[tuple[str, str]] = []
-        extra_attr: str | None = None
-        for field in attrs.fields(cls):
-            if field.metadata.get("extra"):
-                extra_attr = field.name
-            else:
-                plan.append((field.name, field.metadata.get("wire", field.name)))
-        unstructure_value = self.unstructure
+    return read
 
-        def unstructure(obj: Any) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            for name, wire in plan:
-                value = getattr(obj, name)
-                if value is not UNSET:
-                    out[wire] = unstructure_value(value)
-            if extra_attr is not None:
-                for key, value in getattr(obj, extra_attr).items():
-                    out.setdefault(key, unstructure_value(value))
-            return out
 
-        return unstructure
+def _cattrs_reader(tp: Any) -> Reader:
+    """Types this module has no reader for (tuples, sets, enums, plain attrs classes): cattrs,
+    whose hooks come back here for the types inside them."""
 
-    # -- public -----------------------------------------------------------------------------
-    def structure(self, data: Any, cls: Any) -> Any:
+    def read(value: Any) -> Any:
         try:
-            return self._cattrs.structure(data, cls)
+            return _cattrs().structure(value, tp)
         except SchemaError:
             raise
-        except (CattrsError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise SchemaError(f"cannot read {data!r:.60} as {_type_name(cls)}: {exc}") from None
+        except Exception as exc:  # cattrs' own errors, and whatever a hook of its raised
+            raise SchemaError(f"cannot read {value!r:.60} as {_type_name(tp)}: {exc}") from None
 
-    def unstructure(self, obj: Any) -> Any:
-        if obj is None or isinstance(obj, (str, int, float, bool)):
-            return obj
-        if isinstance(obj, Mapping):
-            return {str(k): self.unstructure(v) for k, v in obj.items() if v is not UNSET}
-        if isinstance(obj, (list, tuple)):
-            return [self.unstructure(v) for v in obj]
-        if isinstance(obj, enum.Enum) and not isinstance(obj, Unset):
-            return self.unstructure(obj.value)
-        return self._cattrs.unstructure(obj)
+    return read
 
 
-def _warn_misfit(name: str, misfits: list[str], missing: list[str]) -> None:
-    parts = []
-    if misfits:
-        parts.append("kept raw in .extra: " + "; ".join(misfits))
-    if missing:
-        parts.append("missing required (read as UNSET): " + ", ".join(missing))
-    logger.warning("lumi: a stored %s does not fit its class: %s", name, " / ".join(parts))
+def _identity(value: Any) -> Any:
+    return value
 
 
-def _build_partial(cls: type[T], kwargs: dict[str, Any]) -> T:
-    """An instance whose missing fields are UNSET (or their default), bypassing required args."""
-    obj = object.__new__(cls)
-    for field in attrs.fields(cls):  # type: ignore[arg-type]
-        if field.alias in kwargs:
-            value = kwargs[field.alias]
-        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            value = field.default.factory()
-        elif field.default is attrs.NOTHING:
-            value = UNSET
-        else:
-            value = field.default
-        object.__setattr__(obj, field.name, value)
-    return obj
+def _own_reader(tp: Any) -> Callable[[Any], Reader] | None:
+    """The factory of this module's reader for ``tp``; None when cattrs reads it."""
+    if tp in _PRIMITIVES:
+        return _primitive_reader
+    if tp is _dt.datetime:
+        return lambda _: read_datetime
+    if tp is Any or tp is object:
+        return lambda _: _identity
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Literal:
+        return _literal_reader
+    if origin in (typing.Union, types.UnionType):
+        return _union_reader
+    if origin is list or tp is list:
+        return lambda _: _list_reader(args[0] if args else Any)
+    if (origin in (dict, Mapping) and args[:1] in ((str,), (Any,))) or tp in (dict, Mapping):
+        return lambda _: _dict_reader(args[1] if args else Any)
+    if is_wire_class(tp):
+        return _COMPILER.structurer
+    return None
 
 
-_CONVERTER = _Converter()
+def _make_reader(tp: Any) -> Reader:
+    factory = _own_reader(tp)
+    return factory(tp) if factory is not None else _cattrs_reader(tp)
 
 
+_READERS: dict[Any, Reader] = {}
+
+
+def reader_for(tp: Any) -> Reader:
+    """The function reading a wire value as ``tp`` (built once per type); it raises
+    SchemaError naming what does not fit."""
+    try:
+        return _READERS[tp]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation
+        return _make_reader(tp)
+    if _COMPILER.building(tp):  # a class that contains itself: found when first called
+        return lambda value: _COMPILER.structurer(tp)(value)
+    found = _READERS[tp] = _make_reader(tp)
+    return found
+
+
+# -- writing -------------------------------------------------------------------------------------
+def _unstructure(obj: Any) -> Any:
+    """``obj`` as wire JSON (no error conversion: the generated functions call this)."""
+    cls = obj.__class__
+    if cls in JSON_SCALARS:
+        return obj
+    write = _COMPILER.unstructurers.get(cls)
+    if write is not None:
+        return write(obj)
+    if isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, Mapping):
+        out = {}
+        for key, value in obj.items():
+            if value is not UNSET:
+                try:
+                    out[str(key)] = _unstructure(value)
+                except ValidationError as exc:
+                    raise type(exc)(f"{key}: {exc.message}", exc.code) from None
+        return out
+    if isinstance(obj, (list, tuple)):
+        if obj:  # a list of records: call their class's function directly
+            first = obj[0].__class__
+            write = _COMPILER.unstructurers.get(first)
+            if write is not None:
+                return [write(v) if v.__class__ is first else _unstructure(v) for v in obj]
+        return [_unstructure(value) for value in obj]
+    if isinstance(obj, Unset):
+        return None
+    if isinstance(obj, enum.Enum):
+        return _unstructure(obj.value)
+    if isinstance(obj, _dt.datetime):
+        return iso_string(obj)
+    if is_wire_class(cls):
+        return _COMPILER.unstructurer(cls)(obj)
+    try:
+        return _cattrs().unstructure(obj)
+    except ValidationError:
+        raise
+    except Exception as exc:  # cattrs' own errors, and whatever a hook of its raised
+        raise SchemaError(f"cannot write {cls.__name__} as JSON: {exc}") from None
+
+
+def _lenient(cls: type) -> bool:
+    # Documents (Record and entity classes) are only validated with "warn" by the service;
+    # API models (User, Page, ...) stay strict.
+    return issubclass(cls, RecordAccess)
+
+
+def new_compiler() -> Compiler:
+    """A compiler of per-class functions using this module's readers and writers (the
+    module's own is ``_COMPILER``; the benchmarks make fresh ones to time compiling)."""
+    return Compiler(
+        reader_for=reader_for,
+        unstructure=_unstructure,
+        iso_string=iso_string,
+        from_iso=_from_iso,
+        lenient=_lenient,
+    )
+
+
+_COMPILER = new_compiler()
+
+
+def _handled_here(tp: Any) -> bool:
+    try:
+        return _own_reader(tp) is not None
+    except TypeError:
+        return False
+
+
+_CATTRS: list[Any] = []
+
+
+def _cattrs() -> Any:
+    """The cattrs converter, made on first use: most programs never need it, and importing
+    cattrs would add a fifth to the time ``import lumi`` takes."""
+    if not _CATTRS:
+        import cattrs
+
+        converter = cattrs.Converter()
+        # cattrs reads what this module has no reader for; the types inside come back here.
+        converter.register_structure_hook_func(
+            _handled_here, lambda value, tp: reader_for(tp)(value)
+        )
+        converter.register_unstructure_hook_func(
+            lambda cls: is_wire_class(cls) or cls is _dt.datetime or cls is Unset, _unstructure
+        )
+        _CATTRS.append(converter)
+    return _CATTRS[0]
+
+
+# -- public --------------------------------------------------------------------------------------
 def structure(data: Any, cls: type[T]) -> T:
-    """Read wire JSON (dicts, lists, scalars) as ``cls``; raises SchemaError naming the field."""
-    result: T = _CONVERTER.structure(data, cls)
+    """Read wire JSON (dicts, lists, scalars) as ``cls``; raises SchemaError naming the field.
+
+    Stored documents (``lumi.Record`` and the entity classes ``lumi codegen`` writes) are read
+    leniently, since the service only warns about documents that do not fit their schema: a
+    value that does not fit its field is kept raw in ``extra`` (and written back unchanged), the
+    field reads as ``UNSET``, a missing required field reads as ``UNSET``, and a warning on the
+    ``lumi`` logger names them."""
+    try:
+        read = _READERS[cls]
+    except (KeyError, TypeError):
+        read = reader_for(cls)
+    try:
+        result: T = read(data)
+    except SchemaError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise SchemaError(f"cannot read {data!r:.60} as {_type_name(cls)}: {exc}") from None
     return result
 
 
 def unstructure(obj: Any) -> Any:
-    """Turn typed objects (and containers of them) into wire JSON, with wire names."""
-    return _CONVERTER.unstructure(obj)
+    """Turn typed objects (and containers of them) into wire JSON, with wire names.
+
+    A naive datetime raises :class:`lumi.ValidationError` naming the field."""
+    try:
+        return _unstructure(obj)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise SchemaError(f"cannot write {type(obj).__name__} as JSON: {exc}") from None
+
+
+__all__ = [
+    "format_datetime",
+    "parse_datetime",
+    "read_datetime",
+    "reader_for",
+    "structure",
+    "unstructure",
+]

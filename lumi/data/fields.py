@@ -16,21 +16,17 @@ from typing import Any
 
 import attrs
 
+from .._js import iso_string
 from .._unset import Unset
+from .._wire import WireField, wire_class
 from ..errors import ValidationError
-from ..serde import format_datetime, unstructure
+from ..serde import unstructure
 
 SEPARATOR = "__"
 
 
-@attrs.frozen
-class FieldInfo:
-    """One attribute of an entity class."""
-
-    name: str
-    wire: str
-    type: Any
-    """The annotation without ``Unset`` (``Any`` when untyped)."""
+#: One typed attribute: ``name``, ``wire`` and ``type`` (the annotation without ``Unset``).
+FieldInfo = WireField
 
 
 @attrs.frozen
@@ -42,48 +38,19 @@ class ResolvedPath:
     type: Any
 
 
-def strip_unset(tp: Any) -> Any:
-    """``T | Unset`` -> ``T``."""
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = tuple(a for a in typing.get_args(tp) if a is not Unset)
-        return args[0] if len(args) == 1 else typing.Union[args]  # noqa: UP007 - built at run time
-    return tp
-
-
-_FIELDS: dict[type, dict[str, FieldInfo]] = {}
-_WIRE: dict[type, dict[str, FieldInfo]] = {}
-
-
-def fields_of(cls: type) -> dict[str, FieldInfo]:
+def fields_of(cls: type) -> Mapping[str, FieldInfo]:
     """The typed attributes of an attrs class by Python name (``extra`` excluded)."""
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = _FIELDS.setdefault(cls, _read_fields(cls))
-    return found
+    return wire_class(cls).by_name
 
 
-def _read_fields(cls: type) -> dict[str, FieldInfo]:
-    hints = typing.get_type_hints(cls, localns={})
-    out: dict[str, FieldInfo] = {}
-    for field in attrs.fields(cls):
-        if field.metadata.get("extra"):
-            continue
-        wire = field.metadata.get("wire", field.name)
-        out[field.name] = FieldInfo(field.name, wire, strip_unset(hints.get(field.name, Any)))
-    return out
-
-
-def wire_names_of(cls: type) -> dict[str, FieldInfo]:
+def wire_names_of(cls: type) -> Mapping[str, FieldInfo]:
     """The typed attributes of an attrs class by wire name."""
-    found = _WIRE.get(cls)
-    if found is None:
-        found = _WIRE.setdefault(cls, {info.wire: info for info in fields_of(cls).values()})
-    return found
+    return wire_class(cls).by_wire
 
 
 def has_extra(cls: type) -> bool:
     """Whether the class keeps undeclared keys (its schema allows additional properties)."""
-    return any(field.metadata.get("extra") for field in attrs.fields(cls))
+    return wire_class(cls).extra is not None
 
 
 def _members(tp: Any) -> list[Any]:
@@ -230,7 +197,7 @@ def _conform(tp: Any, value: Any) -> Any:
         return value
     if tp is _dt.datetime:
         if isinstance(value, _dt.datetime):
-            return format_datetime(value)
+            return iso_string(value)
         if isinstance(value, str):
             return value
         raise _Mismatch

@@ -63,7 +63,7 @@ class EmailTool:
             body["replyTo"] = replies
         if scheduled_at is not None:
             body["scheduledAt"] = (
-                format_datetime(scheduled_at)
+                format_datetime(scheduled_at, "scheduled_at")
                 if isinstance(scheduled_at, dt.datetime)
                 else scheduled_at
             )
