@@ -30,7 +30,9 @@ from .client import ClientConfig, LumiClient, create_client
 from .config import RateLimit, RetryPolicy, Timeout
 from .entities import EntityClient
 from .errors import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     BrowserOnlyError,
     ConnectionError,
@@ -39,23 +41,31 @@ from .errors import (
     InvalidResponseError,
     LumiError,
     NotFoundError,
+    OutcomeUnknownError,
+    OutcomeUnknownTimeoutError,
     RateLimitError,
     SchemaError,
     TimeoutError,
     TransportError,
     ValidationError,
 )
+from .ids import new_id
 from .serde import structure, unstructure
-from .tools.ai import TextStream
+from .streams import RawStream
+from .tools.ai import TextStream, parse_stream
 
+# The former names lumi.ConnectionError and lumi.TimeoutError stay importable (the same classes as
+# APIConnectionError and APITimeoutError) but are left out of __all__: `from lumi import *` must
+# not shadow the builtins.
 __all__ = [
     "UNSET",
+    "APIConnectionError",
     "APIError",
+    "APITimeoutError",
     "AuthChange",
     "AuthenticationError",
     "BrowserOnlyError",
     "ClientConfig",
-    "ConnectionError",
     "EntityClient",
     "FunctionError",
     "GenerateImageResult",
@@ -67,9 +77,12 @@ __all__ = [
     "Message",
     "MessageMedia",
     "NotFoundError",
+    "OutcomeUnknownError",
+    "OutcomeUnknownTimeoutError",
     "Page",
     "RateLimit",
     "RateLimitError",
+    "RawStream",
     "Record",
     "RetryPolicy",
     "SchemaError",
@@ -77,7 +90,6 @@ __all__ = [
     "StreamChunk",
     "TextStream",
     "Timeout",
-    "TimeoutError",
     "TransportError",
     "Unset",
     "UploadItem",
@@ -85,6 +97,8 @@ __all__ = [
     "ValidationError",
     "__version__",
     "create_client",
+    "new_id",
+    "parse_stream",
     "structure",
     "unstructure",
 ]

@@ -52,7 +52,7 @@ def test_retry_after_seconds_is_honoured_and_capped(sleeps):
     responses.get(url, status=429, headers={"Retry-After": "2"})
     responses.get(url, status=429, headers={"Retry-After": "9999"})
     responses.get(url, json={"code": 200, "message": "", "data": None})
-    client = make_client(retry=RetryPolicy(max_attempts=3, retry_after_max=5, total_timeout=100))
+    client = make_client(retry=RetryPolicy(max_attempts=3, retry_after_max=5))
     assert client.entities.Posts.get("abc") is None
     assert sleeps == [2.0, 5.0]
 
@@ -89,7 +89,9 @@ def test_total_time_budget_stops_retries(sleeps):
     url = f"{BASE}/lm/{PID}/Posts/documents/list"
     responses.post(url, status=503, headers={"Retry-After": "30"})
     with pytest.raises(lumi.HTTPStatusError):
-        make_client(retry=RetryPolicy(max_attempts=5, total_timeout=10)).entities.Posts.list()
+        make_client(
+            retry=RetryPolicy(max_attempts=5), timeout=lumi.Timeout(total=10)
+        ).entities.Posts.list()
     assert len(responses.calls) == 1
 
 
