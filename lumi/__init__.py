@@ -35,7 +35,6 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BrowserOnlyError,
-    ConnectionError,
     FunctionError,
     HTTPStatusError,
     InvalidResponseError,
@@ -45,10 +44,11 @@ from .errors import (
     OutcomeUnknownTimeoutError,
     RateLimitError,
     SchemaError,
-    TimeoutError,
     TransportError,
     ValidationError,
 )
+from .errors import ConnectionError as ConnectionError  # the former names: see __all__
+from .errors import TimeoutError as TimeoutError
 from .ids import new_id
 from .serde import structure, unstructure
 from .streams import RawStream

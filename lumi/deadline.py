@@ -30,6 +30,7 @@ import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+
 class Attempt:
     """One attempt of a call, watched until :meth:`Watchdog.end` (``fired``: its deadline passed)."""
 

@@ -323,7 +323,9 @@ class Transport:
                 ):
                     self._undecodable(request, failure, attempt)
                 expired = deadline is not None and time.monotonic() >= deadline
-                if expired or not _should_retry(repeatable=request.repeatable, failure=failure.cause):
+                if expired or not _should_retry(
+                    repeatable=request.repeatable, failure=failure.cause
+                ):
                     self._fail(request, failure, attempt, sent, total if expired else None)
                 wait = backoff_seconds(policy, attempt, None)
                 if not self._may_retry(policy, attempt, wait, deadline):
@@ -480,7 +482,7 @@ class Transport:
             )
         elif request.repeatable:
             cls = APITimeoutError if timed_out else APIConnectionError
-            message = f"{what} failed{tries}: {reason}."
+            message = f"{what} failed{tries}: {reason}. The call is safe to repeat."
         else:
             cls = OutcomeUnknownTimeoutError if timed_out else OutcomeUnknownError
             message = (
