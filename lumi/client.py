@@ -213,7 +213,8 @@ class LumiClient:
         return self._transport.send(request, self._settings)
 
     def _lumi_api_key(self) -> str:
-        key = self._api_key
+        # Read at each AI call (not on the per-call hot path, and apps set it late, in settings).
+        key = self._api_key or os.environ.get("LUMI_API_KEY")
         if not key:
             raise ValidationError(
                 "LUMI_API_KEY is required for tools.ai: set the environment variable "
@@ -237,10 +238,11 @@ def create_client(
     """Create a client. Missing arguments come from ``LUMI_PROJECT_ID``, ``LUMI_API_BASE_URL``
     and ``LUMI_AUTH_ORIGIN``; ``authorization`` is an incoming ``"Bearer <token>"`` value.
 
-    ``api_key`` (default: ``LUMI_API_KEY``) is the key ``tools.ai`` sends. ``rate_limit=None``
-    turns off the JavaScript client's identical-request limit. The environment (these variables,
-    ``TOP_ACCESS_KEY``, and the proxy and CA-bundle variables ``requests`` honours) is read here,
-    once: a later change applies to clients made after it.
+    ``api_key`` (default: ``LUMI_API_KEY``, read at each AI call) is the key ``tools.ai`` sends.
+    ``rate_limit=None`` turns off the JavaScript client's identical-request limit. The rest of
+    the environment (the variables above, ``TOP_ACCESS_KEY``, and the proxy and CA-bundle
+    variables ``requests`` honours) is read here, once: a later change applies to clients made
+    after it.
     """
     project_id = project_id or os.environ.get("LUMI_PROJECT_ID")
     if not project_id:
@@ -265,5 +267,5 @@ def create_client(
         config,
         transport=Transport(config.api_base_url, session=session),
         auth_state=AuthState(_bearer_token(authorization)),
-        api_key=api_key or os.environ.get("LUMI_API_KEY") or None,
+        api_key=api_key,
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import requests
 
 from .envelope import decode_json, excerpt
-from .errors import FunctionError, LumiError, ValidationError, with_context
+from .errors import FunctionError, LumiError, ValidationError
 from .jsonenc import dumps_bytes
 from .serde import unstructure
 from .streams import RawStream
@@ -115,14 +115,7 @@ class Functions:
             error = FunctionError(
                 response.status_code, f"{what}: HTTP {response.status_code}: {short!r}", short, data
             )
-            raise with_context(
-                error,
-                method=verb,
-                path=request.path,
-                attempts=exchange.attempts,
-                status=response.status_code,
-                request_id=exchange.request_id,
-            )
+            raise exchange.locate(error, verb, request.path)
         if response_type == "stream":
             return RawStream(exchange, verb, request.path)
         content = response.content
@@ -135,11 +128,4 @@ class Functions:
         try:
             return decode_json(response.status_code, content, what)
         except LumiError as error:
-            raise with_context(
-                error,
-                method=verb,
-                path=request.path,
-                attempts=exchange.attempts,
-                status=response.status_code,
-                request_id=exchange.request_id,
-            ) from None
+            raise exchange.locate(error, verb, request.path) from None

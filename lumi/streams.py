@@ -11,7 +11,6 @@ is garbage-collected. A connection that breaks mid-stream raises :class:`lumi.AP
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import requests
 import urllib3.exceptions
@@ -22,7 +21,6 @@ from .errors import (
     APITimeoutError,
     InvalidResponseError,
     LumiError,
-    with_context,
 )
 from .retry import is_timeout
 from .transport import ATTEMPT_ERRORS, Exchange
@@ -75,14 +73,7 @@ class RawStream:
                 error = APIConnectionError(
                     f"{where}: the connection broke during the stream ({type(exc).__name__})"
                 )
-            raise with_context(
-                error,
-                method=self._method,
-                path=self._path,
-                attempts=self._exchange.attempts,
-                status=self.status_code,
-                request_id=self._exchange.request_id,
-            ) from None
+            raise self._exchange.locate(error, self._method, self._path) from None
         finally:
             self.close()
 
@@ -118,8 +109,3 @@ class RawStream:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"RawStream({self._method} {self._path}, status={self.status_code}, {state})"
-
-
-def is_raw_source(value: Any) -> bool:
-    """Whether ``value`` is one raw body (not an iterable of chunks)."""
-    return isinstance(value, (bytes, bytearray, memoryview, str))

@@ -34,6 +34,7 @@ from .errors import (
     LumiError,
     OutcomeUnknownError,
     OutcomeUnknownTimeoutError,
+    ValidationError,
     with_context,
 )
 from .jsonenc import dumps_bytes
@@ -64,6 +65,14 @@ ATTEMPT_ERRORS: tuple[type[BaseException], ...] = (
     urllib3.exceptions.HTTPError,
     http.client.HTTPException,
     OSError,
+)
+
+#: What requests raises for a request it cannot send at all (the caller's mistake).
+_UNSENDABLE: tuple[type[BaseException], ...] = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
 )
 
 #: A multipart part as requests takes it: (field, (file name, content, content type)).
@@ -181,6 +190,17 @@ class Exchange:
     @property
     def request_id(self) -> str | None:
         return request_id(self.response)
+
+    def locate(self, error: LumiError, method: str, path: str) -> LumiError:
+        """``error`` with this exchange's context: the call, its status, attempts, request id."""
+        return with_context(
+            error,
+            method=method,
+            path=path,
+            attempts=self.attempts,
+            status=self.response.status_code,
+            request_id=self.request_id,
+        )
 
 
 def request_id(response: requests.Response) -> str | None:
@@ -424,6 +444,13 @@ class Transport:
                     redact_headers(headers),
                 )
             return response
+        except _UNSENDABLE as exc:  # the request itself cannot be sent: nothing left
+            # Not the exception's text: it quotes the bad header value, which may be a token.
+            error = ValidationError(
+                f"{request.description}: the request cannot be sent: {type(exc).__name__} "
+                "(a header or the URL is not valid HTTP)"
+            )
+            raise self._located(error, request, None) from None
         except ATTEMPT_ERRORS as exc:
             if response is not None:
                 response.close()
@@ -432,19 +459,12 @@ class Transport:
             if watch is not None:
                 WATCHDOG.end(watch)
 
-    def _located(self, error: LumiError, request: Request, done: Exchange | None) -> LumiError:
+    @staticmethod
+    def _located(error: LumiError, request: Request, done: Exchange | None) -> LumiError:
+        method, path = request.operation.method, request.path
         if done is None:
-            return with_context(
-                error, method=request.operation.method, path=request.path, attempts=0
-            )
-        return with_context(
-            error,
-            method=request.operation.method,
-            path=request.path,
-            attempts=done.attempts,
-            status=done.response.status_code,
-            request_id=done.request_id,
-        )
+            return with_context(error, method=method, path=path, attempts=0)
+        return done.locate(error, method, path)
 
     def _undecodable(self, request: Request, failure: _Failure, attempts: int) -> NoReturn:
         response = failure.response
@@ -491,22 +511,12 @@ class Transport:
                 "trying again (a create that carries its own _id from lumi.new_id() is safe to "
                 "repeat)."
             )
-        error = with_context(
-            cls(message, request_sent=sent),
-            method=request.operation.method,
-            path=request.path,
-            attempts=attempts,
+        error = cls(message, request_sent=sent)
+        if failure.response is not None:  # the reply had begun: its status and id are known
+            raise self._located(error, request, Exchange(failure.response, attempts))
+        raise with_context(
+            error, method=request.operation.method, path=request.path, attempts=attempts
         )
-        if failure.response is not None:
-            with_context(
-                error,
-                method=request.operation.method,
-                path=request.path,
-                attempts=attempts,
-                status=failure.response.status_code,
-                request_id=request_id(failure.response),
-            )
-        raise error
 
 
 def _leave_open(request: Request, response: requests.Response) -> bool:

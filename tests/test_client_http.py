@@ -314,10 +314,8 @@ def test_generate_text(client):
     assert result.content == "Hi!" and "lk_test" not in repr(result)
 
 
-def test_generate_text_needs_api_key(monkeypatch):
-    monkeypatch.delenv("LUMI_API_KEY", raising=False)
-    client = lumi.create_client(project_id=PID, api_base_url=BASE)
-    monkeypatch.setenv("LUMI_API_KEY", "too-late")  # read when the client was made
+def test_generate_text_needs_api_key(client, monkeypatch):
+    monkeypatch.delenv("LUMI_API_KEY")  # read at each AI call
     with pytest.raises(lumi.ValidationError, match="LUMI_API_KEY") as info:
         client.tools.ai.generate_text(messages=[{"role": "user", "content": "x"}])
     assert info.value.code == 10400
@@ -663,3 +661,11 @@ def test_relay_recipe_through_a_function_and_a_flask_view(tmp_path):
         response = app.test_client().get("/ai-stream")
         assert response.headers["Content-Type"] == "text/event-stream"
         assert lumi.parse_stream(response.data).text() == expected
+
+
+def test_a_header_that_is_not_valid_http_is_refused_without_leaking_it(client):
+    with responses.RequestsMock() as mock:
+        with pytest.raises(lumi.ValidationError) as info:
+            client.functions.invoke("f", headers={"X-Secret": "s3cret\r\nInjected: 1"})
+        assert len(mock.calls) == 0
+    assert "s3cret" not in str(info.value) and info.value.path == f"/v1/functions/{PID}/f"

@@ -12,7 +12,7 @@ import requests
 
 from .._generated.models import GenerateImageResult, GenerateTextResult, Message, StreamChunk
 from ..envelope import read_reply
-from ..errors import APITimeoutError, InvalidResponseError, ValidationError
+from ..errors import APITimeoutError, InvalidResponseError, ValidationError, with_context
 from ..serde import structure, unstructure
 from ..sse import SSEError, iter_events
 from ..streams import RawStream
@@ -219,14 +219,18 @@ class AITool:
         )
         deadline = time.monotonic() + timeout
         wait = 1.0
+        polls = 0
         while result.generation_status == "PROCESSING":
             if time.monotonic() + wait > deadline:
-                raise APITimeoutError(
+                poll_path = self._client._request("getImageTask").path
+                error = APITimeoutError(
                     f"image generation {result.message_id!r} still PROCESSING after {timeout:g} s",
                     request_sent=True,
                 )
+                raise with_context(error, method="POST", path=poll_path, attempts=polls)
             _sleep(wait)
             wait = min(wait + 0.5, 5.0)
             poll = {"lumiApiKey": body["lumiApiKey"], "messageId": result.message_id}
             result = self._client._call("getImageTask", json=poll, reply=GenerateImageResult)
+            polls += 1
         return result
