@@ -12,18 +12,25 @@ from collections.abc import Callable
 
 
 def compare(
-    candidates: dict[str, Callable[[], object]], calls: int, rounds: int = 7
+    candidates: dict[str, Callable[[], object]],
+    calls: int,
+    rounds: int = 7,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    warmup: int = 1,
 ) -> list[tuple[str, float]]:
-    """Median seconds per call of each candidate, measured in interleaved rounds."""
+    """Median seconds per call of each candidate, measured in interleaved rounds on ``clock``
+    (wall time by default; ``time.thread_time`` for the calling thread's CPU)."""
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for fn in candidates.values():
-        fn()  # warm up: connections, caches, lazily built hooks
+        for _ in range(warmup):
+            fn()  # warm up: connections, caches, lazily built hooks
     for _ in range(rounds):
         for name, fn in candidates.items():
-            started = time.perf_counter()
+            started = clock()
             for _ in range(calls):
                 fn()
-            samples[name].append((time.perf_counter() - started) / calls)
+            samples[name].append((clock() - started) / calls)
     return [(name, statistics.median(values)) for name, values in samples.items()]
 
 

@@ -32,6 +32,8 @@ from lumi.config import RateLimit
 from lumi.ratelimit import IdenticalRequestLimiter
 from tests.support.recorder import RecordingServer
 
+from ._timing import compare
+
 DOC = {
     "_id": "6939311e8458665713e0b522",
     "creator": "u1",
@@ -72,23 +74,6 @@ def _raw_signed_get(session: requests.Session, url: str) -> Callable[[], object]
     return call
 
 
-def cpu_compare(
-    candidates: dict[str, Callable[[], object]], calls: int, rounds: int = 15
-) -> dict[str, float]:
-    """Median thread-CPU seconds per call of each candidate, in interleaved rounds."""
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for fn in candidates.values():
-        for _ in range(20):
-            fn()  # warm up: connections, caches, lazily built hooks
-    for _ in range(rounds):
-        for name, fn in candidates.items():
-            started = time.thread_time()
-            for _ in range(calls):
-                fn()
-            samples[name].append((time.thread_time() - started) / calls)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def limiter_check_cost(keys: int, checks: int = 20_000, rounds: int = 9) -> float:
     """Median seconds of one limiter check of a new request while the limiter remembers ``keys``
     others (each probe is dropped again right after, inside the timing, so the table stays at
@@ -117,7 +102,7 @@ def main(calls: int = 300) -> None:
         quiet = requests.Session()
         quiet.trust_env = False
         params = {"entityName": "Posts", "id": DOC["_id"]}
-        rows = cpu_compare(
+        rows = compare(
             {
                 "raw signed requests (default Session)": _raw_signed_get(plain, url),
                 "raw signed requests (trust_env=False)": _raw_signed_get(quiet, url),
@@ -125,11 +110,14 @@ def main(calls: int = 300) -> None:
                 "lumi, same call, data not structured": lambda: client._call("getDocument", params),
             },
             calls,
+            rounds=15,
+            clock=time.thread_time,
+            warmup=20,
         )
-    base = rows["raw signed requests (default Session)"]
-    quiet_base = rows["raw signed requests (trust_env=False)"]
+    base = dict(rows)["raw signed requests (default Session)"]
+    quiet_base = dict(rows)["raw signed requests (trust_env=False)"]
     print("client CPU per call (calling thread), entities.get over loopback HTTP")
-    for name, seconds in rows.items():
+    for name, seconds in rows:
         print(
             f"  {name:<40} {seconds * 1e6:8.1f} µs   x{seconds / base:5.3f} vs default Session"
             f"   x{seconds / quiet_base:5.3f} vs trust_env=False"

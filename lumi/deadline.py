@@ -127,34 +127,37 @@ class Watchdog:
 WATCHDOG = Watchdog()
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Connected:
+    """Tells the watchdog about each new socket (mixed into urllib3's connection classes)."""
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         WATCHDOG.connected(self)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        WATCHDOG.connected(self)
+class _Claimed:
+    """Tags each connection taken from the pool with the caller's attempt (mixed into pools)."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
+        WATCHDOG.claim(connection)
+        return connection
 
 
-class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+class _WatchedHTTPConnection(_Connected, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Connected, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPConnectionPool(_Claimed, HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        WATCHDOG.claim(connection)
-        return connection
 
-
-class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+class _WatchedHTTPSConnectionPool(_Claimed, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        WATCHDOG.claim(connection)
-        return connection
 
 
 class DeadlineAdapter(requests.adapters.HTTPAdapter):

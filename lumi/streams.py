@@ -11,6 +11,7 @@ is garbage-collected. A connection that breaks mid-stream raises :class:`lumi.AP
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import requests
 import urllib3.exceptions
@@ -30,7 +31,26 @@ _CHUNK_BYTES = 65_536
 _READ_ERRORS: tuple[type[BaseException], ...] = (*ATTEMPT_ERRORS, ValueError)
 
 
-class RawStream:
+_C = TypeVar("_C", bound="Closing")
+
+
+class Closing:
+    """Closes itself on leaving a ``with`` block and when garbage-collected (streams)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class RawStream(Closing):
     """The raw body of a streamed reply: an iterator of ``bytes`` and a context manager.
 
     ``status_code`` and ``headers`` are the reply's; :meth:`read` returns the rest at once.
@@ -73,9 +93,13 @@ class RawStream:
                 error = APIConnectionError(
                     f"{where}: the connection broke during the stream ({type(exc).__name__})"
                 )
-            raise self._exchange.locate(error, self._method, self._path) from None
+            raise self.locate(error) from None
         finally:
             self.close()
+
+    def locate(self, error: LumiError) -> LumiError:
+        """``error`` (met while reading or parsing this stream) with the call's context."""
+        return self._exchange.locate(error, self._method, self._path)
 
     def __iter__(self) -> RawStream:
         return self
@@ -96,15 +120,6 @@ class RawStream:
     @property
     def closed(self) -> bool:
         return self._response is None
-
-    def __enter__(self) -> RawStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

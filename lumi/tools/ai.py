@@ -12,10 +12,16 @@ import requests
 
 from .._generated.models import GenerateImageResult, GenerateTextResult, Message, StreamChunk
 from ..envelope import read_reply
-from ..errors import APITimeoutError, InvalidResponseError, ValidationError, with_context
+from ..errors import (
+    APITimeoutError,
+    InvalidResponseError,
+    LumiError,
+    ValidationError,
+    with_context,
+)
 from ..serde import structure, unstructure
 from ..sse import SSEError, iter_events
-from ..streams import RawStream
+from ..streams import Closing, RawStream
 from ..transport import Exchange
 
 if TYPE_CHECKING:
@@ -100,7 +106,7 @@ def _chunks(source: Iterable[Any]) -> Iterator[StreamChunk]:
         raise InvalidResponseError(200, f"AI stream: {exc}") from None
 
 
-class TextStream:
+class TextStream(Closing):
     """An AI text stream, parsed: iterate it for :class:`StreamChunk` objects.
 
     A context manager; the HTTP connection (if any) is closed when the stream is exhausted, on
@@ -109,6 +115,7 @@ class TextStream:
 
     def __init__(self, source: Iterable[Any]) -> None:
         self._source: Iterable[Any] | None = source
+        self._raw = source if isinstance(source, RawStream) else None
         self._chunks = _chunks(source)
 
     def __iter__(self) -> TextStream:
@@ -117,6 +124,11 @@ class TextStream:
     def __next__(self) -> StreamChunk:
         try:
             return next(self._chunks)
+        except LumiError as error:
+            self.close()
+            if self._raw is not None and error.method is None:  # a frame that does not parse
+                raise self._raw.locate(error) from None
+            raise
         except BaseException:
             self.close()
             raise
@@ -134,15 +146,6 @@ class TextStream:
     @property
     def closed(self) -> bool:
         return self._source is None
-
-    def __enter__(self) -> TextStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
 
 class AITool:

@@ -14,7 +14,6 @@ It counts what it did by kind, and how many requests reached the server.
 from __future__ import annotations
 
 import collections
-import contextlib
 import http.client
 import random
 import socket
@@ -22,14 +21,15 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from .servers import http_response, read_request
+from .servers import LoopbackServer, http_response, read_request
 
 #: Headers that belong to one hop, never forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream: str, rates: dict[str, float], *, seed: int, delay: float) -> None:
+        super().__init__()
         parts = urlsplit(upstream)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._rates = rates
@@ -38,18 +38,6 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.faults: collections.Counter[str] = collections.Counter()
         self.forwarded = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._closed = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._closed = True
-        self._sock.close()
 
     def _draw(self) -> str:
         with self._lock:
@@ -62,36 +50,27 @@ class FaultProxy:
             self.faults["none"] += 1
             return "none"
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
+    def handle(self, conn: socket.socket) -> None:
+        while True:
+            request = read_request(conn, timeout=30)
+            if request is None:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            while True:
-                request = read_request(conn, timeout=30)
-                if request is None:
-                    return
-                fault = self._draw()
-                if fault == "close_before":
-                    return
-                if fault == "busy_503":
-                    conn.sendall(
-                        http_response(503, b"busy", {"Retry-After": "0"}, reason="Unavailable")
-                    )
-                    return
-                reply = self._forward(request)
-                if fault == "drop_after":
-                    return
-                if fault == "delay":
-                    time.sleep(self._delay)
-                    conn.sendall(reply)
-                    return
+            fault = self._draw()
+            if fault == "close_before":
+                return
+            if fault == "busy_503":
+                conn.sendall(
+                    http_response(503, b"busy", {"Retry-After": "0"}, reason="Unavailable")
+                )
+                return
+            reply = self._forward(request)
+            if fault == "drop_after":
+                return
+            if fault == "delay":
+                time.sleep(self._delay)
                 conn.sendall(reply)
+                return
+            conn.sendall(reply)
 
     def _forward(self, request) -> bytes:
         upstream = http.client.HTTPConnection(*self._upstream, timeout=30)

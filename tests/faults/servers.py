@@ -73,12 +73,10 @@ def http_response(
 Script = Callable[[socket.socket, RawRequest], None]
 
 
-class ScriptedServer:
-    """``with ScriptedServer(script) as server:`` -> ``server.url``; ``server.requests`` counts."""
+class LoopbackServer:
+    """Accepts connections on a loopback port and hands each to :meth:`handle` in a thread."""
 
-    def __init__(self, script: Script) -> None:
-        self.script = script
-        self.requests: list[RawRequest] = []
+    def __init__(self) -> None:
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.listen(64)
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
@@ -86,7 +84,10 @@ class ScriptedServer:
         self._closed = False
         self._accepter = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> ScriptedServer:
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
         self._accepter.start()
         return self
 
@@ -102,17 +103,28 @@ class ScriptedServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
             thread.start()
 
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            request = read_request(conn)
-            if request is None:
-                return
-            self.requests.append(request)
-            with contextlib.suppress(OSError):
-                self.script(conn, request)
-                conn.shutdown(socket.SHUT_WR)
+    def _handle(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            self.handle(conn)
+
+
+class ScriptedServer(LoopbackServer):
+    """``with ScriptedServer(script) as server:`` -> ``server.url``; ``server.requests`` counts."""
+
+    def __init__(self, script: Script) -> None:
+        super().__init__()
+        self.script = script
+        self.requests: list[RawRequest] = []
+
+    def handle(self, conn: socket.socket) -> None:
+        request = read_request(conn)
+        if request is None:
+            return
+        self.requests.append(request)
+        self.script(conn, request)
+        conn.shutdown(socket.SHUT_WR)

@@ -185,12 +185,24 @@ def client(replayer):
     )
 
 
-def _only_lumi_errors(call: Callable[[lumi.LumiClient], Any], client: lumi.LumiClient) -> None:
+def _unlocated_by_design(name: str, error: lumi.LumiError) -> bool:
+    """lumi/entities.py checks its replies after the call returns (``read_reply(self._call(...),
+    Record, ...)``, ``_reply_list``), so a reply that does not fit has no method/path there yet;
+    passing ``reply=``/``read=`` to ``_call`` gives it them (left to the owner of entities.py)."""
+    return name.startswith("entities.") and isinstance(error, lumi.InvalidResponseError)
+
+
+def _only_lumi_errors(name: str, client: lumi.LumiClient) -> None:
     try:
-        call(client)
+        CALLS[name](client)
     except lumi.LumiError as error:
         assert error.message and str(error)  # a readable message, always
         assert "tok" not in error.message.replace("token", "")
+        # The calls are valid: a bad reply is the server's fault, never a ValidationError or a
+        # SchemaError (which mean the caller's own input was wrong).
+        assert not isinstance(error, lumi.ValidationError), error
+        if not _unlocated_by_design(name, error):
+            assert error.method is not None and error.path is not None, error
     # anything else propagates and fails the test, with its traceback
 
 
@@ -198,7 +210,7 @@ def _only_lumi_errors(call: Callable[[lumi.LumiClient], Any], client: lumi.LumiC
 @pytest.mark.parametrize("call", sorted(CALLS))
 def test_every_call_meets_every_broken_reply(replayer, client, call, reply):
     replayer.reply = REPLIES[reply]
-    _only_lumi_errors(CALLS[call], client)
+    _only_lumi_errors(call, client)
 
 
 def test_a_silent_server_is_a_timeout_for_every_call():
@@ -208,7 +220,7 @@ def test_a_silent_server_is_a_timeout_for_every_call():
             project_id="p1",
             api_base_url=silent.url,
             api_key="lk_test",
-            timeout=Timeout(connect=1, read=0.3, total=1),
+            timeout=Timeout(connect=1, read=0.15, total=1),
             retry=RetryPolicy.none(),
             rate_limit=None,
         )
@@ -273,7 +285,7 @@ def test_hypothesis_replies_for_every_call(replayer, call, status, content_type,
         retry=RetryPolicy.none(),
         rate_limit=None,
     )
-    _only_lumi_errors(CALLS[call], client)
+    _only_lumi_errors(call, client)
 
 
 @given(st.lists(st.one_of(st.binary(max_size=60), st.text(max_size=60)), max_size=8))
