@@ -51,7 +51,8 @@ class Watchdog:
             os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # `with` on the bare lock: cheaper than the Condition's
+        self._cond = threading.Condition(self._lock)
         self._active: set[Attempt] = set()
         self._thread: threading.Thread | None = None
         self._next_wake = math.inf
@@ -60,7 +61,7 @@ class Watchdog:
     def start(self, deadline: float) -> Attempt:
         """Watch the attempt this thread is about to make; call :meth:`end` when it is over."""
         attempt = Attempt(deadline)
-        with self._cond:
+        with self._lock:
             self._active.add(attempt)
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -74,14 +75,14 @@ class Watchdog:
 
     def end(self, attempt: Attempt) -> None:
         self._local.attempt = None
-        with self._cond:
+        with self._lock:
             self._active.discard(attempt)
             attempt.connection = None
 
     def claim(self, connection: Any) -> None:
         """Tag ``connection`` with this thread's current attempt (called by the pools)."""
         attempt = getattr(self._local, "attempt", None)
-        with self._cond:
+        with self._lock:
             connection._lumi_attempt = attempt
             if attempt is not None:
                 attempt.connection = connection
@@ -90,7 +91,7 @@ class Watchdog:
 
     def connected(self, connection: Any) -> None:
         """``connection`` has a new socket (called by the connections after connecting)."""
-        with self._cond:
+        with self._lock:
             connection._lumi_sock = connection.sock
             attempt = getattr(connection, "_lumi_attempt", None)
             if attempt is not None and attempt.fired:

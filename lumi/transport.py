@@ -109,13 +109,20 @@ def wire_query(query: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def format_path(template: str, **params: str) -> str:
     """Fill a path template; each value is one percent-encoded path segment."""
-    return template.format(**{k: quote(str(v), safe="") for k, v in params.items()})
+    return template.format(**{k: _segment(v) for k, v in params.items()})
 
 
-@attrs.frozen
+def _segment(value: Any) -> str:
+    text = str(value)
+    # Ids and names are mostly plain ASCII letters and digits: nothing to encode.
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+
+
+@attrs.define
 class Request:
     """One call, prepared once: the body is serialised and hashed here, and these bytes are
-    signed, counted by the rate limiter and sent by every attempt."""
+    signed, counted by the rate limiter and sent by every attempt. Not changed after it is
+    built (not frozen only because a frozen class costs microseconds on every call)."""
 
     operation: Operation
     path: str
@@ -258,7 +265,7 @@ class Transport:
         # once here instead. A ~/.netrc entry must never replace the bearer token either.
         session.proxies.update(requests.utils.get_environ_proxies(base_url))
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
+        if bundle and base_url.startswith("https:"):  # (requests stats the path on every call)
             session.verify = bundle
         session.trust_env = False
         return session
