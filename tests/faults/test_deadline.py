@@ -138,3 +138,33 @@ def test_no_deadline_when_total_is_none():
         Timeout(total=0)
     with pytest.raises(lumi.ValidationError, match=r"Timeout\.read"):
         Timeout(read=-1)
+
+
+def test_deadlines_of_some_calls_never_break_the_others_on_shared_connections():
+    """Threads share one client (one pool of keep-alive connections); half the calls run into
+    their deadline and have their socket shut, the other half must all succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.recorder import RecordingServer
+
+    def respond(request):
+        if request.path.endswith("/slow"):
+            time.sleep(0.4)
+        return 200, {"Content-Type": "application/json"}, DOC
+
+    with RecordingServer(respond) as server:
+        shared = client_for(server.url, timeout=Timeout(connect=2, read=5, total=10))
+        hasty = shared.with_options(timeout=Timeout(connect=2, read=5, total=0.15))
+
+        def one(index: int) -> str:
+            if index % 2:
+                try:
+                    hasty.entities.Posts.get("slow")
+                except lumi.APITimeoutError:
+                    return "deadline"
+                return "slow call finished?"
+            return shared.entities.Posts.get(f"fast{index}").title
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = list(pool.map(one, range(160)))
+    assert outcomes.count("x") == 80 and outcomes.count("deadline") == 80
