@@ -168,3 +168,21 @@ def test_deadlines_of_some_calls_never_break_the_others_on_shared_connections():
         with ThreadPoolExecutor(max_workers=8) as pool:
             outcomes = list(pool.map(one, range(160)))
     assert outcomes.count("x") == 80 and outcomes.count("deadline") == 80
+
+
+def test_the_deadline_holds_through_a_proxy_from_the_environment(monkeypatch):
+    """HTTP_PROXY (read when the client is made) points at a proxy that drips its reply."""
+    body = DOC
+    head = http_response(200, b"", {"Content-Type": "application/json"}, length=False)
+    head = head.replace(b"\r\n\r\n", f"\r\nContent-Length: {len(body)}\r\n\r\n".encode(), 1)
+    script = Drip(head, body, every=0.4)
+    with ScriptedServer(script) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        client = client_for("http://api.lumi.invalid", timeout=Timeout(connect=1, read=1, total=2))
+        with pytest.raises(lumi.APITimeoutError, match="deadline"):
+            client.entities.Posts.get("6939311e8458665713e0b522")
+        assert script.stopped.wait(10)
+    assert proxy.requests[0].target.startswith("http://api.lumi.invalid/lm/p1/")  # proxied
+    assert not script.finished and script.sent < len(body)
