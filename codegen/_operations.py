@@ -20,6 +20,20 @@ import attrs
 
 
 @attrs.frozen
+class RetryWhen:
+    """The body of one request makes an ``unsafe`` operation safe to repeat (``x-lumi-retry-when``).
+
+    ``documents-have-id``: the body (a document or an array of them) gives every document a
+    non-empty string ``_id``. ``idempotent-update``: the body's member ``field`` is an object whose
+    ``$``-keys are all in ``operators`` (a plain field merge has none).
+    """
+
+    rule: Literal["documents-have-id", "idempotent-update"]
+    field: str | None = None
+    operators: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Operation:
     """One HTTP operation of the Lumi protocol."""
 
@@ -38,7 +52,11 @@ class Operation:
     """The request carries the X-Timestamp/X-Nonce/X-Sign headers (``x-lumi-signed``)."""
     streaming: bool
     """The success reply is a ``text/event-stream``."""
+    retry_when: RetryWhen | None = None
+    """When ``retry`` is ``unsafe``: the body rule that makes one request safe to repeat."""
 '''
+
+_RETRY_RULES = {"documents-have-id": (), "idempotent-update": ("field", "operators")}
 
 
 def _flag(operation: Mapping[str, Any], key: str, where: str) -> bool:
@@ -55,8 +73,41 @@ def _streaming(operation: Mapping[str, Any]) -> bool:
     return False
 
 
+def _retry_when(operation: Mapping[str, Any], retry: str, where: str) -> str | None:
+    """The ``RetryWhen(...)`` expression for ``x-lumi-retry-when``, or None when absent."""
+    rule = operation.get("x-lumi-retry-when")
+    if rule is None:
+        return None
+    if retry != "unsafe":
+        raise CodegenError(f"{where}: x-lumi-retry-when only applies to x-lumi-retry: unsafe")
+    if not isinstance(rule, Mapping) or rule.get("rule") not in _RETRY_RULES:
+        raise CodegenError(
+            f"{where}: x-lumi-retry-when must be {{rule: {' | '.join(_RETRY_RULES)}, ...}}, "
+            f"got {rule!r}"
+        )
+    needed = _RETRY_RULES[rule["rule"]]
+    unknown = set(rule) - {"rule", *needed}
+    if unknown:
+        raise CodegenError(f"{where}: x-lumi-retry-when has unknown keys {sorted(unknown)}")
+    arguments = [f"rule={rule['rule']!r}"]
+    if "field" in needed:
+        field = rule.get("field")
+        if not isinstance(field, str) or not field:
+            raise CodegenError(f"{where}: x-lumi-retry-when needs field: <body member>")
+        arguments.append(f"field={field!r}")
+    if "operators" in needed:
+        operators = rule.get("operators")
+        if not isinstance(operators, list) or not all(
+            isinstance(op, str) and op.startswith("$") for op in operators
+        ):
+            raise CodegenError(f"{where}: x-lumi-retry-when operators must be a list of $-names")
+        arguments.append(f"operators={tuple(operators)!r}")
+    return f"RetryWhen({', '.join(arguments)})"
+
+
 def operation_rows(openapi: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every operation of ``openapi["paths"]`` as a dict of Operation fields, in document order."""
+    """Every operation of ``openapi["paths"]`` as a dict of Operation fields, in document order
+    (``retry_when`` as the code of its ``RetryWhen``, or None)."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for path, item in (openapi.get("paths") or {}).items():
@@ -81,6 +132,7 @@ def operation_rows(openapi: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "enveloped": _flag(operation, "x-lumi-envelope", where),
                     "signed": _flag(operation, "x-lumi-signed", where),
                     "streaming": _streaming(operation),
+                    "retry_when": _retry_when(operation, retry, where),
                 }
             )
     return rows
@@ -97,7 +149,11 @@ def generate_operations(openapi: Mapping[str, Any], *, source_name: str) -> str:
         "OPERATIONS: dict[str, Operation] = {",
     ]
     for row in operation_rows(openapi):
-        arguments = ", ".join(f"{key}={value!r}" for key, value in row.items())
+        arguments = ", ".join(
+            f"{key}={value}" if key == "retry_when" else f"{key}={value!r}"
+            for key, value in row.items()
+            if not (key == "retry_when" and value is None)
+        )
         lines.append(f"    {row['operation_id']!r}: Operation({arguments}),")
     lines.append("}")
     lines.append('"""Every operation by ``operationId``."""')

@@ -32,32 +32,42 @@ from .client import ClientConfig, LumiClient, create_client
 from .config import RateLimit, RetryPolicy, Timeout
 from .entities import EntityClient
 from .errors import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     BrowserOnlyError,
-    ConnectionError,
     FunctionError,
     HTTPStatusError,
     InvalidResponseError,
     LumiError,
     NotFoundError,
+    OutcomeUnknownError,
+    OutcomeUnknownTimeoutError,
     RateLimitError,
     SchemaError,
-    TimeoutError,
     TransportError,
     ValidationError,
 )
+from .errors import ConnectionError as ConnectionError  # the former names: see __all__
+from .errors import TimeoutError as TimeoutError
+from .ids import new_id
 from .serde import structure, unstructure
-from .tools.ai import TextStream
+from .streams import RawStream
+from .tools.ai import TextStream, parse_stream
 
+# The former names lumi.ConnectionError and lumi.TimeoutError stay importable (the same classes as
+# APIConnectionError and APITimeoutError) but are left out of __all__: `from lumi import *` must
+# not shadow the builtins.
 __all__ = [
     "UNSET",
+    "APIConnectionError",
     "APIError",
+    "APITimeoutError",
     "AuthChange",
     "AuthenticationError",
     "BrowserOnlyError",
     "ClientConfig",
-    "ConnectionError",
     "EntityClient",
     "FunctionError",
     "GenerateImageResult",
@@ -70,9 +80,12 @@ __all__ = [
     "MessageMedia",
     "MissingExtraError",
     "NotFoundError",
+    "OutcomeUnknownError",
+    "OutcomeUnknownTimeoutError",
     "Page",
     "RateLimit",
     "RateLimitError",
+    "RawStream",
     "Record",
     "RetryPolicy",
     "SchemaError",
@@ -80,7 +93,6 @@ __all__ = [
     "StreamChunk",
     "TextStream",
     "Timeout",
-    "TimeoutError",
     "TransportError",
     "Unset",
     "UploadItem",
@@ -88,6 +100,8 @@ __all__ = [
     "ValidationError",
     "__version__",
     "create_client",
+    "new_id",
+    "parse_stream",
     "structure",
     "unstructure",
 ]

@@ -98,6 +98,14 @@ def _user_from(data: Any) -> User:
     return read_reply(fields, User, "user")
 
 
+def _sign_in_reply(data: Any) -> tuple[str, User]:
+    """The token and the user of a sign-in (or sign-up) reply."""
+    token = data.get("userToken") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        raise InvalidResponseError(200, "sign-in reply has no userToken", field="userToken")
+    return token, _user_from(data)
+
+
 class Auth:
     """``client.auth``: the JavaScript client's ``LumiAuthClient`` in snake_case."""
 
@@ -138,15 +146,17 @@ class Auth:
     # -- calls ------------------------------------------------------------------------------
     def sign_in_with_password(self, *, email: str, password: str) -> SignInResult:
         """Sign in; keeps the token and user on this client and returns them."""
-        data = self._client._call(
-            "signInWithPassword",
-            json={
-                "projectId": self._client.project_id,
-                "email": email,
-                "password": hash_password(password),
-            },
+        return self._signed_in(
+            self._client._call(
+                "signInWithPassword",
+                json={
+                    "projectId": self._client.project_id,
+                    "email": email,
+                    "password": hash_password(password),
+                },
+                read=_sign_in_reply,
+            )
         )
-        return self._signed_in(data)
 
     def send_otp(self, *, email: str, type: Literal["register", "resetPassword"]) -> None:
         """Email a one-time code for sign-up (``"register"``) or ``"resetPassword"``."""
@@ -167,7 +177,9 @@ class Auth:
         }
         if user_name is not None:
             body["userName"] = user_name
-        return self._signed_in(self._client._call("signUpWithPassword", json=body))
+        return self._signed_in(
+            self._client._call("signUpWithPassword", json=body, read=_sign_in_reply)
+        )
 
     def reset_password(self, *, email: str, new_password: str, otp: str) -> None:
         """Set a new password with the code from ``send_otp(type="resetPassword")``."""
@@ -183,7 +195,7 @@ class Auth:
 
     def refresh_user(self) -> User:
         """Fetch the current user (``POST /lm/user/info``) and keep it in :attr:`user`."""
-        user = _user_from(self._client._call("getUserInfo"))
+        user: User = self._client._call("getUserInfo", read=_user_from)
         self._state.set_user(user)
         return user
 
@@ -204,11 +216,7 @@ class Auth:
             "client.for_request('Bearer <token>') or create_client(authorization=...)."
         )
 
-    def _signed_in(self, data: Any) -> SignInResult:
-        if not isinstance(data, dict) or not isinstance(data.get("userToken"), str):
-            raise InvalidResponseError(200, "sign-in reply has no userToken")
-        user = _user_from(data)
-        self._state.set(data["userToken"], user)
-        return SignInResult(
-            project_id=self._client.project_id, access_token=data["userToken"], user=user
-        )
+    def _signed_in(self, reply: tuple[str, User]) -> SignInResult:
+        token, user = reply
+        self._state.set(token, user)
+        return SignInResult(project_id=self._client.project_id, access_token=token, user=user)

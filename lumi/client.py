@@ -20,11 +20,13 @@ from .config import (
     Timeout,
 )
 from .entities import Entities
+from .envelope import read_reply
 from .errors import AuthenticationError, ValidationError
 from .functions import Functions
 from .ratelimit import IdenticalRequestLimiter
+from .streams import RawStream
 from .tools import Tools
-from .transport import CallSettings, Request, Transport
+from .transport import CallSettings, Exchange, Request, Transport, redact_url
 
 if TYPE_CHECKING:
     from .data.repository import Repository
@@ -40,14 +42,16 @@ _UNCHANGED: Any = object()
 
 @attrs.frozen
 class ClientConfig:
-    """What a client was created with (never holds the token)."""
+    """What a client was created with (never holds the token; secrets stay out of the repr)."""
 
     project_id: str
-    api_base_url: str
-    auth_origin: str
+    api_base_url: str = attrs.field(repr=redact_url)
+    auth_origin: str = attrs.field(repr=redact_url)
     timeout: Timeout = DEFAULT_TIMEOUT
     retry: RetryPolicy = DEFAULT_RETRY
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT
+    top_access_key: str | None = attrs.field(default=None, repr=False)
+    """``TOP_ACCESS_KEY`` as it was when the client was made (sent as ``X-Top-Access``)."""
 
 
 def _bearer_token(authorization: str | None) -> str | None:
@@ -79,8 +83,14 @@ class LumiClient:
         self._transport = transport
         self._auth_state = auth_state
         self._api_key = api_key
-        self._limiter = (
+        limiter = (
             IdenticalRequestLimiter(config.rate_limit) if config.rate_limit is not None else None
+        )
+        self._settings = CallSettings(
+            timeout=config.timeout,
+            retry=config.retry,
+            limiter=limiter,
+            top_access=config.top_access_key,
         )
         self.auth = Auth(self, auth_state)
         self.entities = Entities(self)
@@ -125,7 +135,7 @@ class LumiClient:
             config, transport=self._transport, auth_state=self._auth_state, api_key=self._api_key
         )
         if rate_limit is _UNCHANGED:
-            derived._limiter = self._limiter
+            derived._settings = attrs.evolve(derived._settings, limiter=self._settings.limiter)
         return derived
 
     def repository(self, model: type[T], **options: Any) -> Repository[T]:
@@ -147,7 +157,7 @@ class LumiClient:
     def __repr__(self) -> str:
         return (
             f"LumiClient(project_id={self.config.project_id!r}, "
-            f"api_base_url={self.config.api_base_url!r}, "
+            f"api_base_url={redact_url(self.config.api_base_url)!r}, "
             f"authenticated={self._auth_state.token is not None})"
         )
 
@@ -156,11 +166,6 @@ class LumiClient:
     def project_id(self) -> str:
         return self.config.project_id
 
-    def _settings(self, token: str | None) -> CallSettings:
-        return CallSettings(
-            timeout=self.config.timeout, retry=self.config.retry, token=token, limiter=self._limiter
-        )
-
     def _request(
         self, operation_id: str, path_params: Mapping[str, str] | None = None, **kwargs: Any
     ) -> Request:
@@ -168,32 +173,47 @@ class LumiClient:
         return Request.build(OPERATIONS[operation_id], params, **kwargs)
 
     def _call(
-        self, operation_id: str, path_params: Mapping[str, str] | None = None, **kwargs: Any
+        self,
+        operation_id: str,
+        path_params: Mapping[str, str] | None = None,
+        *,
+        reply: type[Any] | None = None,
+        read: Callable[[Any], Any] | None = None,
+        **kwargs: Any,
     ) -> Any:
-        """Send an enveloped call and return its ``data``."""
+        """Send an enveloped call and return its ``data``: as the class ``reply`` if given (data
+        that does not fit is an InvalidResponseError naming the call and the field), or passed
+        through ``read``. Errors of either carry the call's method, path, status..."""
         request = self._request(operation_id, path_params, **kwargs)
-        return self._as_user(lambda settings: self._transport.call(request, settings))
+        if reply is not None:
+            cls, what = reply, request.description
+            read = lambda data: read_reply(data, cls, what)  # noqa: E731
+        transport, settings = self._transport, self._settings
+        return self._as_user(lambda token: transport.call(request, settings, token, read))
 
-    def _open_stream(self, operation_id: str, **kwargs: Any) -> requests.Response:
-        """Send a streaming call; the caller closes the returned response."""
-        request = self._request(operation_id, **kwargs)
-        return self._as_user(lambda settings: self._transport.open_stream(request, settings))
+    def _open_stream(self, operation_id: str, **kwargs: Any) -> RawStream:
+        """Send a streaming call; the caller closes the returned stream."""
+        request = self._request(operation_id, stream=True, **kwargs)
+        transport, settings = self._transport, self._settings
+        exchange = self._as_user(lambda token: transport.open_stream(request, settings, token))
+        return RawStream(exchange, request.operation.method, request.path)
 
-    def _as_user(self, send: Callable[[CallSettings], R]) -> R:
+    def _as_user(self, send: Callable[[str | None], R]) -> R:
         """Run ``send`` with the current token; on code 2100 drop that token (as JS does)."""
         token = self._auth_state.token
         try:
-            return send(self._settings(token))
+            return send(token)
         except AuthenticationError:
             if token is not None:
                 self._auth_state.drop_token(token)
             raise
 
-    def _send(self, request: Request, *, token: str | None) -> requests.Response:
-        """Send a request that is not enveloped (functions); the response is returned as is."""
-        return self._transport.send(request, self._settings(token))
+    def _send(self, request: Request) -> Exchange:
+        """Send a request that is not enveloped (functions); the reply is returned as is."""
+        return self._transport.send(request, self._settings)
 
     def _lumi_api_key(self) -> str:
+        # Read at each AI call (not on the per-call hot path, and apps set it late, in settings).
         key = self._api_key or os.environ.get("LUMI_API_KEY")
         if not key:
             raise ValidationError(
@@ -218,8 +238,11 @@ def create_client(
     """Create a client. Missing arguments come from ``LUMI_PROJECT_ID``, ``LUMI_API_BASE_URL``
     and ``LUMI_AUTH_ORIGIN``; ``authorization`` is an incoming ``"Bearer <token>"`` value.
 
-    ``api_key`` (default: ``LUMI_API_KEY``) is the key ``tools.ai`` sends. ``rate_limit=None``
-    turns off the JavaScript client's identical-request limit.
+    ``api_key`` (default: ``LUMI_API_KEY``, read at each AI call) is the key ``tools.ai`` sends.
+    ``rate_limit=None`` turns off the JavaScript client's identical-request limit. The rest of
+    the environment (the variables above, ``TOP_ACCESS_KEY``, and the proxy and CA-bundle
+    variables ``requests`` honours) is read here, once: a later change applies to clients made
+    after it.
     """
     project_id = project_id or os.environ.get("LUMI_PROJECT_ID")
     if not project_id:
@@ -238,6 +261,7 @@ def create_client(
         timeout=timeout or Timeout(),
         retry=retry or RetryPolicy(),
         rate_limit=rate_limit,
+        top_access_key=os.environ.get("TOP_ACCESS_KEY") or None,
     )
     return LumiClient(
         config,

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
+
+from .errors import ValidationError
+
+
+def _positive(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValidationError(
+            f"Timeout.{attribute.name} must be a positive number of seconds, got {value!r:.40}"
+        )
+
+
+def _positive_or_none(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _positive(instance, attribute, value)
 
 
 @attrs.frozen
 class Timeout:
-    """Seconds to wait to connect, and between bytes of the reply."""
+    """Seconds to wait: to connect, between two reads of the reply, and for the whole call.
 
-    connect: float = 5.0
-    read: float = 60.0
+    ``total`` is the call's deadline: connecting, sending, every retry and the waits between
+    them, and reading the whole reply (for a stream: until it is open) end by then, whatever the
+    server does (a reply that drips one byte at a time included), with
+    :class:`lumi.APITimeoutError`. ``None`` means no deadline.
+    """
 
-    def as_requests(self) -> tuple[float, float]:
-        return (self.connect, self.read)
+    connect: float = attrs.field(default=5.0, validator=_positive)
+    read: float = attrs.field(default=60.0, validator=_positive)
+    total: float | None = attrs.field(default=120.0, validator=_positive_or_none)
 
 
 @attrs.frozen
@@ -22,15 +42,14 @@ class RetryPolicy:
 
     ``max_attempts`` counts the first try. The wait before retry ``n`` (1-based) is
     ``min(backoff_base * 2**(n-1), backoff_max)`` scaled by a random factor in [0.75, 1],
-    or the server's ``Retry-After`` (capped at ``retry_after_max``). No retry starts once
-    ``total_timeout`` seconds have passed since the first try, or if its wait would cross it.
+    or the server's ``Retry-After`` (capped at ``retry_after_max``). No retry starts if its wait
+    would cross the call's deadline (``Timeout.total``).
     """
 
     max_attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
-    total_timeout: float = 120.0
 
     @classmethod
     def none(cls) -> RetryPolicy:

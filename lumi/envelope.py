@@ -20,6 +20,7 @@ from .errors import (
 T = TypeVar("T")
 
 _EXCERPT_CHARS = 200
+_MESSAGE_CHARS = 1000
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"\s+")
 #: Envelope codes that mean "no such thing".
@@ -73,7 +74,7 @@ def decode_envelope(status: int, reason: str, body: bytes, what: str) -> Any:
     if code == CODE_OK:
         return payload.get("data")
     message = payload.get("message")
-    text = message if isinstance(message, str) else json.dumps(message)[:_EXCERPT_CHARS]
+    text = message[:_MESSAGE_CHARS] if isinstance(message, str) else _short_json(message)
     if code == CODE_INVALID_TOKEN:
         raise AuthenticationError(code, text or "The user token is invalid or expired")
     if code in NOT_FOUND_CODES:
@@ -81,15 +82,35 @@ def decode_envelope(status: int, reason: str, body: bytes, what: str) -> Any:
     raise APIError(code, text or f"{what} failed")
 
 
+def _short_json(value: Any) -> str:
+    try:
+        return json.dumps(value)[:_EXCERPT_CHARS]
+    except (ValueError, RecursionError):
+        return ""
+
+
+#: Where a SchemaError message names the field: ``Record.createdAt: expected ...``.
+_FIELD = re.compile(r"([A-Za-z_]\w*(?:\.[^\s:.]+)+):")
+
+
 def read_reply(data: Any, cls: type[T], what: str) -> T:
     """``data`` from the server as ``cls``; a reply that does not fit is the server's fault, so
-    it is an :class:`InvalidResponseError` naming the call and the field, never a SchemaError
-    (which means the caller's own data did not fit)."""
+    it is an :class:`InvalidResponseError` naming the call and the field (``.field``), never a
+    SchemaError (which means the caller's own data did not fit)."""
     from .serde import structure  # serde imports the generated models; keep this module light
 
+    name = cls.__name__
     try:
         return structure(data, cls)
     except SchemaError as exc:
+        found = _FIELD.match(exc.message)
         raise InvalidResponseError(
-            200, f"{what}: the reply does not fit {cls.__name__}: {exc.message}"
+            200,
+            f"{what}: the reply does not fit {name}: {exc.message}",
+            _short_json(data)[:_EXCERPT_CHARS],
+            field=getattr(exc, "field", None) or (found.group(1) if found else None),
+        ) from None
+    except RecursionError:
+        raise InvalidResponseError(
+            200, f"{what}: the reply does not fit {name}: it is nested too deeply"
         ) from None

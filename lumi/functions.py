@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import requests
@@ -12,7 +12,7 @@ from .envelope import decode_json, excerpt
 from .errors import FunctionError, LumiError, ValidationError
 from .jsonenc import dumps_bytes
 from .serde import unstructure
-from .transport import Request
+from .streams import RawStream
 
 if TYPE_CHECKING:
     from .client import LumiClient
@@ -21,28 +21,23 @@ ResponseType = Literal["json", "text", "bytes", "stream"]
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
-class FunctionStream:
-    """A function's raw response body, streamed; a context manager that closes the connection."""
-
-    def __init__(self, response: requests.Response) -> None:
-        self.response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self.response.iter_content(chunk_size=None)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self.response.close()
-
-    def __enter__(self) -> FunctionStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+def _form_body(form: Any, files: Any) -> tuple[bytes, str]:
+    """A form as requests encodes it (URL-encoded, or multipart when there are files): encoded
+    once, so that a retry sends the very same bytes."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_headers({})
+    try:
+        prepared.prepare_body(data=form, files=files)
+    except (TypeError, ValueError, AttributeError, OSError) as exc:
+        raise ValidationError(f"functions.invoke: cannot encode form/files: {exc}") from None
+    body = prepared.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not isinstance(body, bytes):
+        raise ValidationError(
+            "functions.invoke: form must be a mapping or a list of (name, value) pairs"
+        )
+    return body, prepared.headers.get("Content-Type", "application/x-www-form-urlencoded")
 
 
 class Functions:
@@ -59,23 +54,34 @@ class Functions:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         response_type: ResponseType = "json",
+        *,
+        form: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
         """Call ``/v1/functions/{project}/{name}`` and return its own reply.
 
         ``body``: JSON-ready data (sent as JSON), or ``bytes``/``str`` sent as they are (set a
-        ``Content-Type`` in ``headers``). The client's token is sent as ``Authorization`` unless
-        ``headers`` has one. A non-2xx reply raises :class:`FunctionError` with ``.data``.
+        ``Content-Type`` in ``headers``). ``form``: fields sent URL-encoded, or as
+        ``multipart/form-data`` with ``files`` (as ``requests`` takes them: ``{"field": file,
+        "f2": ("name.txt", b"...", "text/plain")}``). The client's token is sent as
+        ``Authorization`` unless ``headers`` has one. A non-2xx reply raises
+        :class:`FunctionError` with ``.data``; ``response_type="stream"`` gives a
+        :class:`lumi.RawStream`.
         """
-        verb = method.upper()
+        verb = method.upper() if isinstance(method, str) else ""
         if verb not in _METHODS:
-            raise ValidationError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+            raise ValidationError(f"method must be one of {sorted(_METHODS)}, got {method!r:.60}")
         if response_type not in ("json", "text", "bytes", "stream"):
-            raise ValidationError(f"unknown response_type {response_type!r}")
-        if not name or "/" in name:
-            raise ValidationError(f"invalid function name {name!r}")
+            raise ValidationError(f"unknown response_type {response_type!r:.60}")
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValidationError(f"invalid function name {name!r:.60}")
+        if body is not None and (form is not None or files is not None):
+            raise ValidationError("functions.invoke: give body, or form/files, not both")
         send_headers = {"Accept": "application/json"} if response_type == "json" else {}
         payload: bytes | None
-        if body is None:
+        if form is not None or files is not None:
+            payload, send_headers["Content-Type"] = _form_body(form, files)
+        elif body is None:
             payload = None
         elif isinstance(body, (bytes, bytearray)):
             payload = bytes(body)
@@ -89,30 +95,29 @@ class Functions:
         has_auth = any(key.lower() == "authorization" for key in send_headers)
         if token and not has_auth:
             send_headers["Authorization"] = f"Bearer {token}"
-        op_id = f"invokeFunction{verb.capitalize()}"
-        request = self._client._request(op_id, {"name": name}, query=query)
-        request = Request(
-            operation=request.operation,
-            path=request.path,
-            query=request.query,
-            body=payload,
+        request = self._client._request(
+            f"invokeFunction{verb.capitalize()}",
+            {"name": name},
+            query=query,
+            content=payload,
             headers=send_headers,
             stream=response_type == "stream",
         )
-        response = self._client._send(request, token=None)
+        exchange = self._client._send(request)
+        response = exchange.response
         what = f"function {name!r} ({verb})"
         if not 200 <= response.status_code < 300:
             content = response.content
-            response.close()
             data: Any = content.decode("utf-8", "replace")
             with contextlib.suppress(LumiError):  # not JSON: keep the text as data
                 data = decode_json(response.status_code, content, what)
             short = excerpt(content)
-            raise FunctionError(
+            error = FunctionError(
                 response.status_code, f"{what}: HTTP {response.status_code}: {short!r}", short, data
             )
+            raise exchange.locate(error, verb, request.path)
         if response_type == "stream":
-            return FunctionStream(response)
+            return RawStream(exchange, verb, request.path)
         content = response.content
         if response_type == "bytes":
             return content
@@ -120,4 +125,7 @@ class Functions:
             return response.text
         if not content:
             return None
-        return decode_json(response.status_code, content, what)
+        try:
+            return decode_json(response.status_code, content, what)
+        except LumiError as error:
+            raise exchange.locate(error, verb, request.path) from None

@@ -2,42 +2,56 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Hashable
 
 from .config import RateLimit
 from .errors import RateLimitError
 
+#: Distinct requests remembered at most. Only requests seen within the last window are kept, so
+#: this bound matters only above this many distinct requests per window.
+MAX_KEYS = 65_536
+
 
 class IdenticalRequestLimiter:
-    """Counts identical requests (same method, path, query and body) over a sliding window."""
+    """Counts identical requests over a sliding window; O(1) per check, bounded memory.
 
-    def __init__(self, rule: RateLimit) -> None:
+    Keys are kept in the order they were last checked, so the ones idle for a whole window are
+    always at the front and each check forgets them there (every key is forgotten once).
+    """
+
+    def __init__(self, rule: RateLimit, max_keys: int = MAX_KEYS) -> None:
         self._rule = rule
+        self._max_keys = max_keys
         self._lock = threading.Lock()
-        self._seen: dict[bytes, deque[float]] = {}
+        self._seen: OrderedDict[Hashable, deque[float]] = OrderedDict()
 
-    def check(self, *key: object) -> None:
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def check(self, key: Hashable) -> None:
         """Record one request with this identity, or raise RateLimitError if over the limit."""
-        hasher = hashlib.sha256()
-        for part in key:  # bodies are hashed as bytes; a repr() of them would cost far more
-            hasher.update(part if isinstance(part, bytes) else repr(part).encode())
-            hasher.update(b"\0")
-        digest = hasher.digest()
         now = time.monotonic()
         window_start = now - self._rule.per_seconds
+        seen = self._seen
         with self._lock:
-            stamps = self._seen.setdefault(digest, deque())
-            while stamps and stamps[0] <= window_start:
-                stamps.popleft()
+            while seen:
+                oldest = next(iter(seen.values()))
+                if oldest and oldest[-1] > window_start and len(seen) < self._max_keys:
+                    break
+                seen.popitem(last=False)
+            stamps = seen.get(key)
+            if stamps is None:
+                stamps = seen[key] = deque()
+            else:
+                seen.move_to_end(key)
+                while stamps and stamps[0] <= window_start:
+                    stamps.popleft()
             if len(stamps) >= self._rule.max_identical:
                 raise RateLimitError(
                     f"Too many requests: more than {self._rule.max_identical} identical requests "
                     f"within {self._rule.per_seconds:g} s"
                 )
             stamps.append(now)
-            if len(self._seen) > 1024:  # forget idle keys so memory stays bounded
-                for stale in [k for k, v in self._seen.items() if not v or v[-1] <= window_start]:
-                    del self._seen[stale]

@@ -24,12 +24,27 @@ class ServerSentEvent:
     id: str | None = None
 
 
-class SSEParser:
-    """Feed text or bytes in chunks of any size; get back the events completed so far."""
+#: The longest line (and event) the parser holds before it gives up on the stream.
+MAX_LINE_CHARS = 16 * 1024 * 1024
 
-    def __init__(self) -> None:
+
+class SSEError(ValueError):
+    """The stream cannot be parsed (a line or an event longer than :data:`MAX_LINE_CHARS`)."""
+
+
+class SSEParser:
+    """Feed text or bytes in chunks of any size; get back the events completed so far.
+
+    Work is linear in the stream's length whatever the chunk sizes (a line is scanned for its end
+    once), and memory is bounded by ``max_line`` characters per line and per event.
+    """
+
+    def __init__(self, max_line: int = MAX_LINE_CHARS) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._max_line = max_line
+        self._partial: list[str] = []  # the pieces of a line whose end has not come yet
+        self._partial_chars = 0
+        self._data_chars = 0
         self._pending_cr = False
         self._started = False
         self._data: list[str] = []
@@ -44,21 +59,26 @@ class SSEParser:
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]
         self._pending_cr = False
-        self._buffer += text
         events: list[ServerSentEvent] = []
-        while True:
-            cut = _line_end(self._buffer)
-            if cut is None:
-                break
-            end, width = cut
-            line = self._buffer[:end]
-            if self._buffer[end] == "\r" and end + 1 == len(self._buffer):
-                self._pending_cr = True  # the LF of this CRLF may come in the next chunk
-                width = 1
-            self._buffer = self._buffer[end + width :]
+        start = 0
+        for match in _EOL.finditer(text):
+            line = text[start : match.start()]
+            if self._partial:
+                line = "".join(self._partial) + line
+                self._partial, self._partial_chars = [], 0
             event = self._line(line)
             if event is not None:
                 events.append(event)
+            start = match.end()
+        if text.endswith("\r"):
+            self._pending_cr = True  # the LF of this CRLF may come in the next chunk
+        if start < len(text):
+            self._partial.append(text[start:])
+            self._partial_chars += len(text) - start
+            if self._partial_chars > self._max_line:
+                raise SSEError(
+                    f"a line of the event stream is longer than {self._max_line} characters"
+                )
         return events
 
     def _line(self, line: str) -> ServerSentEvent | None:
@@ -68,6 +88,7 @@ class SSEParser:
                 return None
             event = ServerSentEvent(data="\n".join(self._data), event=self._event, id=self._last_id)
             self._data = []
+            self._data_chars = 0
             self._event = None
             return event
         if line.startswith(":"):
@@ -76,6 +97,9 @@ class SSEParser:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._data_chars += len(value) + 1
+            if self._data_chars > self._max_line:
+                raise SSEError(f"an event of the stream is longer than {self._max_line} characters")
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -85,12 +109,6 @@ class SSEParser:
 
 
 _EOL = re.compile("\r\n|\r|\n")
-
-
-def _line_end(buffer: str) -> tuple[int, int] | None:
-    """Index and width of the first line terminator (CRLF counts as one)."""
-    match = _EOL.search(buffer)
-    return None if match is None else (match.start(), match.end() - match.start())
 
 
 def iter_events(chunks: Iterable[bytes | str]) -> Iterator[ServerSentEvent]:

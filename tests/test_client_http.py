@@ -6,9 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 import responses
 
 import lumi
@@ -313,7 +315,7 @@ def test_generate_text(client):
 
 
 def test_generate_text_needs_api_key(client, monkeypatch):
-    monkeypatch.delenv("LUMI_API_KEY")
+    monkeypatch.delenv("LUMI_API_KEY")  # read at each AI call
     with pytest.raises(lumi.ValidationError, match="LUMI_API_KEY") as info:
         client.tools.ai.generate_text(messages=[{"role": "user", "content": "x"}])
     assert info.value.code == 10400
@@ -406,11 +408,17 @@ def test_function_response_types(client):
 
 # -- headers, options, secrets -----------------------------------------------------------------
 @responses.activate
-def test_top_access_header_from_environment(client, monkeypatch):
-    monkeypatch.setenv("TOP_ACCESS_KEY", "top-secret")
+def test_top_access_header_from_environment_when_the_client_is_made(client, monkeypatch):
     responses.post(entity_url("/list"), json=ok([]))
-    client.entities.Posts.list()
-    assert sent().headers["X-Top-Access"] == "top-secret"
+    monkeypatch.setenv("TOP_ACCESS_KEY", "top-secret")
+    client.entities.Posts.list()  # made before: no header
+    assert "X-Top-Access" not in sent().headers
+    made_now = lumi.create_client(project_id=PID, api_base_url=BASE)
+    monkeypatch.delenv("TOP_ACCESS_KEY")
+    made_now.entities.Posts.list()
+    made_now.for_request("Bearer u").with_options(timeout=3).entities.Posts.list({"a": 1})
+    assert [c.request.headers["X-Top-Access"] for c in responses.calls[1:]] == ["top-secret"] * 2
+    assert "top-secret" not in repr(made_now) + repr(made_now.config)
 
 
 def test_reprs_hold_no_secrets(client):
@@ -437,8 +445,9 @@ def test_create_client_from_environment(monkeypatch):
 
 
 @responses.activate
-def test_debug_log_redacts_secrets(client, monkeypatch, caplog):
+def test_debug_log_redacts_secrets(monkeypatch, caplog):
     monkeypatch.setenv("TOP_ACCESS_KEY", "top-secret")
+    client = lumi.create_client(project_id=PID, api_base_url=BASE, authorization="Bearer tok1")
     responses.post(entity_url("/list"), json=ok([]))
     with caplog.at_level("DEBUG", logger="lumi"):
         client.entities.Posts.list()
@@ -468,3 +477,195 @@ def test_function_body_goes_through_the_converter(client):
     assert responses.calls[-1].request.body == (
         b'{"at":"2026-03-01T10:00:00.000Z","msg":{"role":"user","content":"x"}}'
     )
+
+
+# -- functions: form and multipart bodies ------------------------------------------------------
+@responses.activate
+def test_function_form_body_is_url_encoded(client):
+    responses.post(f"{BASE}/v1/functions/{PID}/subscribe", json={"ok": True})
+    assert client.functions.invoke("subscribe", form={"email": "a@b.c", "tags": ["x", "y"]}) == {
+        "ok": True
+    }
+    request = responses.calls[-1].request
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.body == b"email=a%40b.c&tags=x&tags=y"
+    assert request.headers["Authorization"] == "Bearer tok1" and "X-Sign" not in request.headers
+
+
+@responses.activate
+def test_function_multipart_body_with_files(client, tmp_path):
+    path = tmp_path / "cv.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    responses.post(f"{BASE}/v1/functions/{PID}/apply", json={"ok": True})
+    with open(path, "rb") as handle:
+        client.functions.invoke(
+            "apply",
+            form={"name": "Ada"},
+            files={"cv": handle, "note": ("note.txt", b"hello", "text/plain")},
+        )
+    request = responses.calls[-1].request
+    assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    body = request.body
+    assert b'name="name"\r\n\r\nAda' in body and b"%PDF-1.4" in body
+    assert b'name="note"; filename="note.txt"\r\nContent-Type: text/plain\r\n\r\nhello' in body
+
+
+def test_function_form_refuses_a_body_too_and_bad_forms(client):
+    with responses.RequestsMock() as mock:
+        with pytest.raises(lumi.ValidationError, match="not both"):
+            client.functions.invoke("f", body={"a": 1}, form={"b": 2})
+        with pytest.raises(lumi.ValidationError, match="form"):
+            client.functions.invoke("f", form=42)
+        assert len(mock.calls) == 0
+
+
+def test_a_multipart_retry_sends_the_same_bytes(client, monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda _s: None)
+    with responses.RequestsMock() as mock:
+        url = f"{BASE}/v1/functions/{PID}/put"
+        mock.put(url, status=503)
+        mock.put(url, json={"ok": True})
+        client.functions.invoke("put", method="PUT", files={"f": ("a.bin", b"\x00\x01")})
+        first, second = (call.request.body for call in mock.calls)
+        assert first == second and b"\x00\x01" in first
+
+
+# -- raw streams and parse_stream ----------------------------------------------------------------
+STREAM_BODY = (
+    b'data: {"chatId":"c1","content":"Hel"}\n\n'
+    b'event: message\ndata: {"chatId":"c1","content":"lo"}\n\n'
+)
+
+
+@responses.activate
+def test_raw_stream_gives_the_bytes_and_parse_stream_takes_them(client):
+    responses.post(
+        f"{BASE}/lm/{PID}/ai/chat/stream", body=STREAM_BODY, content_type="text/event-stream"
+    )
+    raw = client.tools.ai.generate_text_stream(messages=[{"role": "user", "content": "x"}], raw=True)
+    assert isinstance(raw, lumi.RawStream) and raw.status_code == 200
+    assert raw.headers["Content-Type"] == "text/event-stream"
+    with raw:
+        data = b"".join(raw)
+    assert data == STREAM_BODY and raw.closed
+    assert sent().headers["Accept"] == "text/event-stream"
+    for source in (
+        data,
+        data.decode(),
+        [data[:7], data[7:30].decode(), data[30:]],
+        (bytes([b]) for b in data),
+        bytearray(data),
+    ):
+        chunks = list(client.tools.ai.parse_stream(source))
+        assert [c.data.content for c in chunks] == ["Hel", "lo"]
+        assert [c.event for c in chunks] == [lumi.UNSET, "message"]
+    raw_again = client.tools.ai.generate_text_stream(
+        messages=[{"role": "user", "content": "x"}], raw=True
+    )
+    assert lumi.parse_stream(raw_again).text() == "Hello" and raw_again.closed
+
+
+def test_parse_stream_takes_a_requests_response():
+    with responses.RequestsMock() as mock:
+        mock.get("https://relay.example.test/sse", body=STREAM_BODY)
+        response = requests.get("https://relay.example.test/sse", stream=True, timeout=5)
+        with lumi.parse_stream(response) as chunks:
+            assert chunks.text() == "Hello"
+
+
+@responses.activate
+def test_parse_stream_refuses_what_is_not_a_raw_stream(client):
+    responses.post(
+        f"{BASE}/lm/{PID}/ai/chat/stream", body=STREAM_BODY, content_type="text/event-stream"
+    )
+    parsed = client.tools.ai.generate_text_stream(messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(lumi.ValidationError, match="raw=True"):
+        client.tools.ai.parse_stream(parsed)
+    parsed.close()
+    with pytest.raises(lumi.ValidationError, match="got int"):
+        lumi.parse_stream(42)
+    with pytest.raises(lumi.ValidationError, match="must yield bytes or str, got dict"):
+        list(lumi.parse_stream([b": comment\n", {"not": "bytes"}]))
+
+
+def test_raw_stream_hands_on_each_chunk_as_it_arrives():
+    """The second event is sent only once the first reached the caller: no buffering."""
+    from tests.faults.servers import ScriptedServer
+
+    first_seen = threading.Event()
+
+    def script(conn, _request):
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            b'data: {"chatId":"c","content":"one"}\n\n'
+        )
+        if first_seen.wait(10):
+            conn.sendall(b'data: {"chatId":"c","content":"two"}\n\n')
+
+    with ScriptedServer(script) as server:
+        client = lumi.create_client(project_id=PID, api_base_url=server.url, api_key="k")
+        with client.tools.ai.generate_text_stream(
+            messages=[{"role": "user", "content": "x"}]
+        ) as stream:
+            first = next(stream)
+            first_seen.set()
+            rest = list(stream)
+    assert first.data.content == "one" and [c.data.content for c in rest] == ["two"]
+    assert stream.closed
+
+
+# -- the JavaScript README's relay recipe, on the emulator ---------------------------------------
+RELAY_FUNCTIONS = '''
+import lumi
+from werkzeug.wrappers import Response
+
+
+def ai_stream(request):
+    client = lumi.create_client(project_id=request.project_id, api_base_url=request.api_base_url,
+                                api_key="lk_relay")
+    raw = client.tools.ai.generate_text_stream(
+        messages=[{"role": "user", "content": "Stream a short poem line by line."}], raw=True)
+    return Response(raw, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                  "X-Accel-Buffering": "no"})
+'''
+
+
+def test_relay_recipe_through_a_function_and_a_flask_view(tmp_path):
+    """`raw = generateTextStream(...)` relayed by a server function (and by a Flask view), then
+    `parseStream(invoke(..., responseType: 'stream'))` on the other side."""
+    from flask import Flask, Response
+
+    from lumi.emulator import Emulator
+
+    functions = tmp_path / "functions.py"
+    functions.write_text(RELAY_FUNCTIONS)
+    with Emulator(functions=functions) as emulator:
+        client = lumi.create_client(project_id="p_relay", api_base_url=emulator.url, api_key="k")
+        messages = [{"role": "user", "content": "Stream a short poem line by line."}]
+        expected = client.tools.ai.generate_text_stream(messages=messages).text()
+        assert expected
+
+        raw = client.functions.invoke("ai_stream", response_type="stream")
+        assert raw.headers["Content-Type"].startswith("text/event-stream")
+        with client.tools.ai.parse_stream(raw) as chunks:
+            assert chunks.text() == expected
+        assert raw.closed
+
+        app = Flask(__name__)
+
+        @app.get("/ai-stream")
+        def relay():
+            stream = client.tools.ai.generate_text_stream(messages=messages, raw=True)
+            return Response(stream, headers={"Content-Type": "text/event-stream"})
+
+        response = app.test_client().get("/ai-stream")
+        assert response.headers["Content-Type"] == "text/event-stream"
+        assert lumi.parse_stream(response.data).text() == expected
+
+
+def test_a_header_that_is_not_valid_http_is_refused_without_leaking_it(client):
+    with responses.RequestsMock() as mock:
+        with pytest.raises(lumi.ValidationError) as info:
+            client.functions.invoke("f", headers={"X-Secret": "s3cret\r\nInjected: 1"})
+        assert len(mock.calls) == 0
+    assert "s3cret" not in str(info.value) and info.value.path == f"/v1/functions/{PID}/f"

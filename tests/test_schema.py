@@ -51,6 +51,7 @@ BRIEF_OPERATION_IDS = {
 UNSAFE = {
     "createDocument",
     "createDocuments",
+    "updateDocument",
     "sendEmail",
     "sendOtp",
     "signUpWithPassword",
@@ -62,6 +63,12 @@ UNSAFE = {
     "invokeFunctionPost",
     "invokeFunctionPatch",
     "ingestEvents",
+}
+#: Unsafe operations that one request's body can make safe to repeat (x-lumi-retry-when).
+RETRY_WHEN = {
+    "createDocument": "documents-have-id",
+    "createDocuments": "documents-have-id",
+    "updateDocument": "idempotent-update",
 }
 NOT_ENVELOPED = {
     "invokeFunctionGet",
@@ -146,7 +153,12 @@ def test_every_operation_declares_retry_envelope_and_signing(document: dict[str,
         # Exactly the enveloped operations are signed (docs/protocol.md §2 and §6).
         assert operation["x-lumi-signed"] is enveloped, operation_id
         if method in ("get", "put", "delete"):
-            assert operation["x-lumi-retry"] == "safe", operation_id
+            # A PUT is unsafe only by a body rule: an update using $inc is not idempotent.
+            conditional = operation_id in RETRY_WHEN
+            assert operation["x-lumi-retry"] == "safe" or conditional, operation_id
+        assert (operation_id in RETRY_WHEN) is ("x-lumi-retry-when" in operation), operation_id
+        if operation_id in RETRY_WHEN:
+            assert operation["x-lumi-retry-when"]["rule"] == RETRY_WHEN[operation_id]
 
 
 def test_paths_and_methods_follow_the_protocol(document: dict[str, Any]) -> None:

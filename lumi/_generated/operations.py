@@ -10,6 +10,20 @@ import attrs
 
 
 @attrs.frozen
+class RetryWhen:
+    """The body of one request makes an ``unsafe`` operation safe to repeat (``x-lumi-retry-when``).
+
+    ``documents-have-id``: the body (a document or an array of them) gives every document a
+    non-empty string ``_id``. ``idempotent-update``: the body's member ``field`` is an object whose
+    ``$``-keys are all in ``operators`` (a plain field merge has none).
+    """
+
+    rule: Literal["documents-have-id", "idempotent-update"]
+    field: str | None = None
+    operators: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Operation:
     """One HTTP operation of the Lumi protocol."""
 
@@ -28,6 +42,8 @@ class Operation:
     """The request carries the X-Timestamp/X-Nonce/X-Sign headers (``x-lumi-signed``)."""
     streaming: bool
     """The success reply is a ``text/event-stream``."""
+    retry_when: RetryWhen | None = None
+    """When ``retry`` is ``unsafe``: the body rule that makes one request safe to repeat."""
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -120,15 +136,19 @@ OPERATIONS: dict[str, Operation] = {
         enveloped=True,
         signed=True,
         streaming=False,
+        retry_when=RetryWhen(rule="documents-have-id"),
     ),
     "updateDocument": Operation(
         operation_id="updateDocument",
         method="PUT",
         path="/lm/{projectId}/{entityName}/documents",
-        retry="safe",
+        retry="unsafe",
         enveloped=True,
         signed=True,
         streaming=False,
+        retry_when=RetryWhen(
+            rule="idempotent-update", field="update", operators=("$set", "$unset")
+        ),
     ),
     "createDocuments": Operation(
         operation_id="createDocuments",
@@ -138,6 +158,7 @@ OPERATIONS: dict[str, Operation] = {
         enveloped=True,
         signed=True,
         streaming=False,
+        retry_when=RetryWhen(rule="documents-have-id"),
     ),
     "deleteDocuments": Operation(
         operation_id="deleteDocuments",

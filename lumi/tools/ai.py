@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import urlsplit
 
 import requests
 
 from .._generated.models import GenerateImageResult, GenerateTextResult, Message, StreamChunk
 from ..envelope import read_reply
-from ..errors import InvalidResponseError, TimeoutError, TransportError, ValidationError
+from ..errors import (
+    APITimeoutError,
+    InvalidResponseError,
+    LumiError,
+    ValidationError,
+    with_context,
+)
 from ..serde import structure, unstructure
-from ..sse import iter_events
+from ..sse import SSEError, iter_events
+from ..streams import Closing, RawStream
+from ..transport import Exchange
 
 if TYPE_CHECKING:
     from ..client import LumiClient
@@ -38,72 +47,105 @@ def _messages(messages: Sequence[Mapping[str, Any] | Message]) -> list[Any]:
     return out
 
 
-def parse_stream(chunks: Iterable[bytes | str]) -> Iterator[StreamChunk]:
-    """The chunks of a raw AI text stream (``text/event-stream`` bytes, in pieces of any size).
+def parse_stream(
+    source: RawStream | requests.Response | bytes | str | Iterable[bytes | str],
+) -> TextStream:
+    """The chunks of a raw AI text stream, as :class:`StreamChunk` objects.
 
-    Each chunk has ``event`` (as sent, or None) and ``data`` (``chat_id``, ``content``: a delta).
-    A ``data:`` line that is not the expected JSON raises InvalidResponseError (never skipped).
+    ``source`` is what ``generate_text_stream(..., raw=True)`` or
+    ``functions.invoke(..., response_type="stream")`` returned, a ``requests.Response``, a whole
+    body (``bytes``/``str``), or any iterable of ``bytes``/``str`` pieces of any size. Each chunk
+    has ``event`` (as sent, or UNSET) and ``data`` (``chat_id``, ``content``: a delta). A
+    ``data:`` that is not the expected JSON raises InvalidResponseError (never skipped).
     """
-    for event in iter_events(chunks):
-        try:
-            payload = json.loads(event.data)
-        except ValueError:
-            raise InvalidResponseError(
-                200, f"AI stream: a chunk is not JSON: {event.data[:120]!r}", event.data[:120]
-            ) from None
-        wire = {"data": payload} if event.event is None else {"event": event.event, "data": payload}
-        yield read_reply(wire, StreamChunk, "AI stream")
+    if isinstance(source, TextStream):
+        raise ValidationError(
+            "parse_stream() takes the raw stream, and this one is already parsed: iterate it "
+            "directly, or call generate_text_stream(..., raw=True) to get the raw bytes"
+        )
+    if isinstance(source, requests.Response):
+        method = (source.request.method if source.request is not None else None) or "GET"
+        path = urlsplit(source.url or "").path or "/"
+        return TextStream(RawStream(Exchange(source, 1), method, path))
+    if isinstance(source, (bytes, bytearray, memoryview, str)):
+        return TextStream([bytes(source) if not isinstance(source, str) else source])
+    if not isinstance(source, Iterable):
+        raise ValidationError(
+            f"parse_stream() takes a raw stream (bytes, str, or an iterable of them), "
+            f"got {type(source).__name__}"
+        )
+    return TextStream(source)
 
 
-class TextStream:
-    """An open AI text stream: iterate it for :class:`StreamChunk` objects.
+def _pieces(source: Iterable[Any]) -> Iterator[bytes | str]:
+    for piece in source:
+        if not isinstance(piece, (bytes, bytearray, str)):
+            raise ValidationError(
+                f"parse_stream(): the stream must yield bytes or str, got {type(piece).__name__}"
+            )
+        yield piece if not isinstance(piece, bytearray) else bytes(piece)
 
-    A context manager; the HTTP connection is closed when the stream is exhausted, on ``close()``,
-    on leaving the ``with`` block, or when the object is garbage-collected.
+
+def _chunks(source: Iterable[Any]) -> Iterator[StreamChunk]:
+    try:
+        for event in iter_events(_pieces(source)):
+            try:
+                payload = json.loads(event.data)
+            except (ValueError, RecursionError):
+                short = event.data[:120]
+                raise InvalidResponseError(
+                    200, f"AI stream: a chunk is not JSON: {short!r}", short
+                ) from None
+            wire = (
+                {"data": payload}
+                if event.event is None
+                else {"event": event.event, "data": payload}
+            )
+            yield read_reply(wire, StreamChunk, "AI stream")
+    except SSEError as exc:
+        raise InvalidResponseError(200, f"AI stream: {exc}") from None
+
+
+class TextStream(Closing):
+    """An AI text stream, parsed: iterate it for :class:`StreamChunk` objects.
+
+    A context manager; the HTTP connection (if any) is closed when the stream is exhausted, on
+    ``close()``, on leaving the ``with`` block, or when the object is garbage-collected.
     """
 
-    def __init__(self, response: requests.Response) -> None:
-        self._response: requests.Response | None = response
-        self._chunks = parse_stream(self._raw())
+    def __init__(self, source: Iterable[Any]) -> None:
+        self._source: Iterable[Any] | None = source
+        self._raw = source if isinstance(source, RawStream) else None
+        self._chunks = _chunks(source)
 
-    def _raw(self) -> Iterator[bytes]:
-        response = self._response
-        if response is None:
-            return
-        try:
-            yield from response.iter_content(chunk_size=None)
-        except requests.RequestException as exc:
-            raise TransportError(f"AI stream broke: {type(exc).__name__}") from None
-        finally:
-            self.close()
-
-    def __iter__(self) -> Iterator[StreamChunk]:
+    def __iter__(self) -> TextStream:
         return self
 
     def __next__(self) -> StreamChunk:
-        return next(self._chunks)
+        try:
+            return next(self._chunks)
+        except LumiError as error:
+            self.close()
+            if self._raw is not None and error.method is None:  # a frame that does not parse
+                raise self._raw.locate(error) from None
+            raise
+        except BaseException:
+            self.close()
+            raise
 
     def text(self) -> str:
         """Read the rest of the stream and return its contents joined."""
         return "".join(chunk.data.content for chunk in self if isinstance(chunk.data.content, str))
 
     def close(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            response.close()
+        source, self._source = self._source, None
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
 
     @property
     def closed(self) -> bool:
-        return self._response is None
-
-    def __enter__(self) -> TextStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+        return self._source is None
 
 
 class AITool:
@@ -120,18 +162,49 @@ class AITool:
         self, *, messages: Sequence[Mapping[str, Any] | Message], model: str = DEFAULT_TEXT_MODEL
     ) -> GenerateTextResult:
         """One completion: ``.content`` and ``.chat_id``."""
-        data = self._client._call("generateText", json=self._body(model, messages))
-        return read_reply(data, GenerateTextResult, "generate_text")
+        result: GenerateTextResult = self._client._call(
+            "generateText", json=self._body(model, messages), reply=GenerateTextResult
+        )
+        return result
+
+    @overload
+    def generate_text_stream(
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any] | Message],
+        model: str = ...,
+        raw: Literal[False] = ...,
+    ) -> TextStream: ...
+
+    @overload
+    def generate_text_stream(
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any] | Message],
+        model: str = ...,
+        raw: Literal[True],
+    ) -> RawStream: ...
 
     def generate_text_stream(
-        self, *, messages: Sequence[Mapping[str, Any] | Message], model: str = DEFAULT_TEXT_MODEL
-    ) -> TextStream:
-        """A streamed completion (Server-Sent Events): iterate it for chunks."""
-        response = self._client._open_stream("generateTextStream", json=self._body(model, messages))
-        return TextStream(response)
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any] | Message],
+        model: str = DEFAULT_TEXT_MODEL,
+        raw: bool = False,
+    ) -> TextStream | RawStream:
+        """A streamed completion (Server-Sent Events): iterate it for chunks.
 
-    def parse_stream(self, raw: Iterable[bytes | str]) -> Iterator[StreamChunk]:
-        """Parse a raw stream body you read yourself (see :func:`parse_stream`)."""
+        ``raw=True`` gives the event stream's bytes instead (a :class:`RawStream`), to relay
+        as they are (e.g. from a Flask or Django view to a browser) or to parse later with
+        :meth:`parse_stream`.
+        """
+        stream = self._client._open_stream("generateTextStream", json=self._body(model, messages))
+        return stream if raw else TextStream(stream)
+
+    def parse_stream(
+        self, raw: RawStream | requests.Response | bytes | str | Iterable[bytes | str]
+    ) -> TextStream:
+        """Parse a raw AI stream (see :func:`parse_stream`)."""
         return parse_stream(raw)
 
     def generate_image(
@@ -144,20 +217,23 @@ class AITool:
         """Start an image task and poll it as the JavaScript client does (1 s, +0.5 s, at most 5 s)
         until it is no longer ``PROCESSING``; raises TimeoutError after ``timeout`` seconds."""
         body = self._body(model, messages)
-        result = read_reply(
-            self._client._call("createImageTask", json=body), GenerateImageResult, "generate_image"
+        result: GenerateImageResult = self._client._call(
+            "createImageTask", json=body, reply=GenerateImageResult
         )
         deadline = time.monotonic() + timeout
         wait = 1.0
+        polls = 0
         while result.generation_status == "PROCESSING":
             if time.monotonic() + wait > deadline:
-                raise TimeoutError(
-                    f"image generation {result.message_id!r} still PROCESSING after {timeout:g} s"
+                poll_path = self._client._request("getImageTask").path
+                error = APITimeoutError(
+                    f"image generation {result.message_id!r} still PROCESSING after {timeout:g} s",
+                    request_sent=True,
                 )
+                raise with_context(error, method="POST", path=poll_path, attempts=polls)
             _sleep(wait)
             wait = min(wait + 0.5, 5.0)
             poll = {"lumiApiKey": body["lumiApiKey"], "messageId": result.message_id}
-            result = read_reply(
-                self._client._call("getImageTask", json=poll), GenerateImageResult, "generate_image"
-            )
+            result = self._client._call("getImageTask", json=poll, reply=GenerateImageResult)
+            polls += 1
         return result

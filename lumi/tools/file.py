@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from .._generated.models import UploadItem
+from .._js import a_json_type
 from ..envelope import read_reply
 from ..errors import InvalidResponseError, ValidationError
 from ..transport import FilePart
@@ -84,6 +85,14 @@ class _Upload:
         return ("files", (self.name, self._data, self.content_type))
 
 
+def _upload_results(data: Any) -> list[UploadItem]:
+    if not isinstance(data, list):
+        raise InvalidResponseError(
+            200, f"upload: expected a list of results, got {a_json_type(data)}"
+        )
+    return [read_reply(item, UploadItem, "upload") for item in data]
+
+
 class FileTool:
     """Upload files to the project's storage and delete them."""
 
@@ -100,17 +109,16 @@ class FileTool:
             raise ValidationError("upload needs at least one file")
         opened: list[IO[bytes]] = []
         try:
-            data = self._client._call(
+            results: list[UploadItem] = self._client._call(
                 "uploadFiles",
                 files=lambda: [upload.part(opened) for upload in uploads],
                 files_identity=tuple((u.name, u.size) for u in uploads),
+                read=_upload_results,
             )
         finally:
             for handle in opened:
                 handle.close()
-        if not isinstance(data, list):
-            raise InvalidResponseError(200, f"upload: expected a list of results, got {data!r:.60}")
-        return [read_reply(item, UploadItem, "upload") for item in data]
+        return results
 
     def delete(self, file_urls: Sequence[str] | str) -> None:
         """Delete stored files by the ``file_url`` their upload returned."""
