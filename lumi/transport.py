@@ -25,7 +25,7 @@ import urllib3.exceptions
 from ._generated.operations import Operation
 from ._version import __version__
 from .config import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, Timeout
-from .deadline import WATCHDOG, DeadlineAdapter
+from ._deadline import WATCHDOG, DeadlineAdapter
 from .envelope import decode_envelope, excerpt
 from .errors import (
     APIConnectionError,
@@ -233,7 +233,7 @@ class Transport:
     """Sends :class:`Request` objects to one base URL over one pooled ``requests.Session``.
 
     On a session it creates, the call deadline (``Timeout.total``) is enforced on the socket (see
-    :mod:`lumi.deadline`); on a session passed in, it bounds each connect and read and is checked
+    :mod:`lumi._deadline`); on a session passed in, it bounds each connect and read and is checked
     between attempts only.
     """
 
