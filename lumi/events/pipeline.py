@@ -26,7 +26,7 @@ logger = logging.getLogger("lumi.events")
 SenderFactory = Callable[[TrackerConfig], Sender]
 
 
-def _http_sender(config: TrackerConfig) -> Sender:
+def http_sender(config: TrackerConfig) -> Sender:
     assert config.url is not None
     return HttpSender(config.url, config.write_key)
 
@@ -38,14 +38,15 @@ class Pipeline:
         self,
         config: TrackerConfig,
         *,
-        sender_factory: SenderFactory = _http_sender,
+        stats: Stats | None = None,
+        sender_factory: SenderFactory = http_sender,
         start_worker: bool = True,
         recover: bool = True,
     ) -> None:
         self.config = config
         self._sender_factory = sender_factory
         self._start_worker = start_worker and not config.sync_mode
-        self.stats = Stats()
+        self.stats = stats if stats is not None else Stats()
         self.buffer = EventBuffer(config.max_queue_events, config.max_batch_bytes)
         self._kick = threading.Event()
         self.sender = sender_factory(config)
@@ -165,12 +166,13 @@ class Pipeline:
             self.sender.close()
         return ok and self.pending() == 0
 
-    def for_child(self) -> Pipeline:
+    def for_child(self, stats: Stats | None = None) -> Pipeline:
         """The pipeline a forked child continues with (nothing shared with the parent)."""
         if self.spool is not None:
             self.spool.abandon_after_fork()
         child = Pipeline(
             self.config,
+            stats=stats,
             sender_factory=self._sender_factory,
             start_worker=self._start_worker,
             recover=False,

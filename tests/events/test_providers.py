@@ -22,12 +22,23 @@ from .collector import Collector
 class FakePostHog:
     def __init__(self) -> None:
         self.captured: list[tuple[str, Any, dict[str, Any]]] = []
+        self.aliases: list[tuple[str, str | None]] = []
+        self.people: list[tuple[str | None, dict[str, Any]]] = []
         self.flushed = 0
 
     def capture(self, event: str, distinct_id: Any = None, properties: Any = None) -> None:
         self.captured.append((event, distinct_id, dict(properties or {})))
 
+    def alias(self, previous_id: str, distinct_id: str | None) -> None:
+        self.aliases.append((previous_id, distinct_id))
+
+    def set(self, *, distinct_id: str | None = None, properties: Any = None) -> None:
+        self.people.append((distinct_id, dict(properties or {})))
+
     def flush(self) -> None:
+        self.flushed += 1
+
+    def shutdown(self) -> None:
         self.flushed += 1
 
 
@@ -66,7 +77,7 @@ def test_posthog_super_properties_live_for_the_turn(
     turn_event = next(e for e in collector.events() if e["type"] == "turn")
     assert turn_event["annotations"] == {
         "ui_session_id": "ph-session-1",
-        "replay_url": "https://us.posthog.com/project/4242/replay/ph-session-1",
+        "ui_replay_url": "https://us.posthog.com/project/4242/replay/ph-session-1",
     }
     tracker.shutdown(timeout=5)
     assert client.flushed == 1
@@ -75,11 +86,14 @@ def test_posthog_super_properties_live_for_the_turn(
 def test_posthog_chat_input_events_reach_posthog(make_tracker: Callable[..., Tracker]) -> None:
     client = FakePostHog()
     tracker = make_tracker(ui_analytics=PostHogProvider(client))
-    chat = tracker.chat_input("box")
-    chat.started()
-    chat.submitted("hello")
+    session = tracker.session.start()
+    chat = tracker.chat_input(session.session_id, input_id="box")
+    chat.on_input_start()
+    chat.on_message_submit("m-1", "hello")
     assert [c[0] for c in client.captured] == ["chat_input_started", "chat_message_submitted"]
-    assert client.captured[1][2]["character_count"] == 5 and "hello" not in str(client.captured)
+    properties = client.captured[1][2]
+    assert properties["character_count"] == 5 and "hello" not in str(client.captured)
+    assert properties["message_id"] == "m-1" and properties["lumina_session_id"] == session.session_id
 
 
 def test_a_failing_provider_never_breaks_the_caller(
@@ -96,6 +110,7 @@ def test_a_failing_provider_never_breaks_the_caller(
         tracker.capture_ui_event("x")
     assert tracker.flush(timeout=10)
     assert {e["type"] for e in collector.events()} == {"turn", "ui_event"}
+    assert tracker.stats()["provider_errors"] == 2  # tag_turn and capture_event, counted
 
 
 @pytest.fixture
@@ -116,10 +131,10 @@ def test_otel_turn_and_calls_follow_gen_ai_conventions(
     tracker = make_tracker(system_analytics=otel)
     session = tracker.session.start()
     with session.turn() as turn:
-        turn.record_tool("web_search", lambda: 1, type="function")()
-        turn.wrap_llm(lambda: "a", model="gpt-4o")()
+        turn.record_tool("web_search", lambda: 1, type="function")
+        turn.wrap_llm(lambda: "a", model="gpt-4o")
         with pytest.raises(ValueError):
-            turn.record_tool("broken", lambda: int("x"))()
+            turn.record_tool("broken", lambda: int("x"))
     finished = {s.name: s for s in exporter.get_finished_spans()}
     assert set(finished) == {"chat gpt-4o", "execute_tool web_search", "execute_tool broken"}
     turn_span = next(
