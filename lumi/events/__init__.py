@@ -52,11 +52,14 @@ def init(**options: Unpack[TrackerOptions]) -> Tracker:
     """Create the module-level default tracker and return it. The options
     (:class:`TrackerOptions`) are :class:`Tracker`'s; the write key and endpoint default to
     LUMINA_WRITE_KEY / LUMINA_ENDPOINT. Providers are checked here: one missing a member is
-    refused with :class:`EventsConfigError` naming it."""
+    refused with :class:`EventsConfigError` naming it. A previous default tracker is shut down
+    (flushed within its ``exit_timeout_s``)."""
     global _default
     tracker = Tracker(**options)
     with _default_lock:
-        _default = tracker
+        previous, _default = _default, tracker
+    if previous is not None:  # one default: its worker and providers must not run on
+        previous.shutdown(timeout=previous.config.exit_timeout_s)
     return tracker
 
 

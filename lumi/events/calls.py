@@ -205,7 +205,15 @@ class AsyncStreamProxy(_StreamBase):
         await self.aclose()
 
 
+#: Results that are certainly neither streams nor awaitables (checked first: the ABC checks
+#: cost more than the rest of a recorded call).
+_PLAIN = frozenset({str, bytes, dict, list, tuple, int, float, bool, type(None)})
+
+
 def _settle(result: Any, record: CallRecord, streams: bool) -> Any:
+    if type(result) in _PLAIN:
+        record.complete()
+        return result
     if streams and is_stream(result):
         if isinstance(result, AsyncIterator):
             return AsyncStreamProxy(result, record)
@@ -268,7 +276,7 @@ def call_now(fn: Callable[[], Any], start: Start, *, where: str, streams: bool =
     except BaseException as exc:
         record.complete(exc)
         raise
-    if inspect.isawaitable(result):
+    if type(result) not in _PLAIN and inspect.isawaitable(result):
         return _settle_awaited(result, record, streams)
     return _settle(result, record, streams)
 

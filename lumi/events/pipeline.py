@@ -74,6 +74,7 @@ class Pipeline:
         self._flush_done = 0
         self._flush_ok = True
         self._backoff_until = 0.0
+        self._behind_bytes = 2 * config.max_batch_bytes
         if self.spool is not None and recover:
             self._recover()
 
@@ -93,8 +94,15 @@ class Pipeline:
         self.stats.add("enqueued")
         if self.config.sync_mode:
             self.delivery.drain()
-        elif self._start_worker and self._thread is None:
-            self._ensure_worker()
+        elif self._thread is None:
+            if self._start_worker:
+                self._ensure_worker()
+        elif self.buffer.approx_bytes >= self._behind_bytes:
+            # The worker is more than two batches behind. A caller that records without pause
+            # (a loop) holds the interpreter lock for whole switch intervals, and the worker,
+            # which gives the lock up at each socket call, gets it back only after one: hand it
+            # over now. This yields the lock; it never waits for the network.
+            time.sleep(0)
         return True
 
     def _spool(self, item: Pending) -> None:

@@ -213,12 +213,19 @@ def call_options(where: str, given: object, **keywords: str | None) -> dict[str,
 
     ``given`` must be a mapping with only those keys; a key given both ways with two values,
     or a value that is not a string, is refused by name."""
-    if given is not None and not isinstance(given, Mapping):
+    if given is None:  # the keywords alone: the common case, on every wrap_llm
+        only = {k: v for k, v in keywords.items() if v is not None}
+        for key, text in only.items():
+            if not isinstance(text, str):
+                raise EventsConfigError(
+                    f"{where}: {key} must be a string, got {type(text).__name__}"
+                )
+        return only
+    if not isinstance(given, Mapping):
         raise EventsConfigError(
             f"{where}: options must be a mapping with {', '.join(keywords)}, "
             f"got {type(given).__name__}"
         )
-    given = given or {}
     unknown = sorted(str(k) for k in given if k not in keywords)
     if unknown:
         raise EventsConfigError(
@@ -226,7 +233,7 @@ def call_options(where: str, given: object, **keywords: str | None) -> dict[str,
         )
     out: dict[str, str] = {}
     for key, keyword in keywords.items():
-        value = given.get(key)
+        value: object = given.get(key)
         if keyword is not None:
             if value is not None and value != keyword:
                 raise EventsConfigError(f"{where}: {key} given twice, {value!r} and {keyword!r}")
