@@ -27,7 +27,13 @@ from .config import CaptureTranscript, EventsConfigError, TrackerConfig, Tracker
 from .context import RequestScope
 from .decorators import llm, tool
 from .privacy import mask_pii
-from .providers import SpanContext, SystemAnalyticsProvider, TurnContext, UIAnalyticsProvider
+from .providers import (
+    SpanContext,
+    Status,
+    SystemAnalyticsProvider,
+    TurnContext,
+    UIAnalyticsProvider,
+)
 from .session import (
     LLMMeta,
     RetrievalInfo,
@@ -94,7 +100,7 @@ session = _DefaultSession()
 
 
 def identify(
-    user_id: str, properties: Mapping[str, Any] | None = None, new_session: bool = False
+    user_id: str, properties: Mapping[str, object] | None = None, new_session: bool = False
 ) -> None:
     """See :meth:`Tracker.identify` (default tracker)."""
     get_tracker().identify(user_id, properties, new_session)
@@ -162,6 +168,7 @@ __all__ = [
     "Session",
     "SessionManager",
     "SpanContext",
+    "Status",
     "SystemAnalyticsProvider",
     "ToolOptions",
     "TraceParent",

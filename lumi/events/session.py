@@ -61,7 +61,7 @@ class RetrievalInfo(TypedDict, total=False):
 
     source: str
     query: str
-    results: Iterable[RetrievalResult | Mapping[str, Any]]
+    results: Iterable[RetrievalResult]
 
 
 class Retrieval(NamedTuple):
@@ -184,7 +184,7 @@ class SessionManager:
             self._session.after_fork()
 
 
-def _message_text(content: Any) -> str:
+def _message_text(content: object) -> str:
     if isinstance(content, str):
         return content
     if content is None:
@@ -198,7 +198,7 @@ def _message_text(content: Any) -> str:
     return str(content)
 
 
-def _read_message(message: Any, index: int) -> tuple[str, str]:
+def _read_message(message: object, index: int) -> tuple[str, str]:
     if isinstance(message, Mapping):
         role, content = message.get("role"), message.get("content")
     else:
@@ -574,12 +574,12 @@ class Turn:
     # -- content ---------------------------------------------------------------------------
     def add_retrieval(
         self,
-        info: RetrievalInfo | Mapping[str, Any] | None = None,
+        info: RetrievalInfo | Mapping[str, object] | None = None,
         /,
         *,
         source: str | None = None,
         query: str | None = None,
-        results: Iterable[RetrievalResult | Mapping[str, Any]] | None = None,
+        results: Iterable[RetrievalResult] | Iterable[Mapping[str, object]] | None = None,
     ) -> None:
         """A retrieval step: the lumina-sdk's ``{"source", "query", "results": [{"id",
         "score", "content"}]}``, or the same as keywords."""
@@ -609,7 +609,7 @@ class Turn:
                 raise _finished_error("add_retrieval")
             self._retrievals.append(record)
 
-    def annotate(self, data: Mapping[str, Any] | None = None, /, **fields: Any) -> None:
+    def annotate(self, data: Mapping[str, object] | None = None, /, **fields: object) -> None:
         """Free-form facts (token counts, flags...), merged; sent as given."""
         if data is not None and not isinstance(data, Mapping):
             raise EventsConfigError(f"annotate: expected a mapping, got {type(data).__name__}")
@@ -622,7 +622,7 @@ class Turn:
                 raise _finished_error("annotate")
             self._annotations.update(merged)
 
-    def set_messages(self, messages: Iterable[Any]) -> None:
+    def set_messages(self, messages: Iterable[object]) -> None:
         """The transcript (``[{role, content}, ...]``); it is sent according to the capture mode."""
         if isinstance(messages, (str, bytes, Mapping)):
             raise EventsConfigError("set_messages: expected a list of {role, content} messages")
@@ -632,7 +632,7 @@ class Turn:
                 raise _finished_error("set_messages")
             self._messages = copied
 
-    def add_message(self, role: str, content: Any) -> None:
+    def add_message(self, role: str, content: object) -> None:
         """Append one message to the transcript."""
         message = _read_message({"role": role, "content": content}, len(self._messages))
         with self._lock:

@@ -102,7 +102,7 @@ class Tracker:
     def identify(
         self,
         user_id: str,
-        properties: Mapping[str, Any] | None = None,
+        properties: Mapping[str, object] | None = None,
         new_session: bool = False,
     ) -> None:
         """Switch to ``user_id``: send an identify event linking the anonymous id (flushed at
@@ -184,7 +184,7 @@ class Tracker:
     def capture_ui_event(
         self,
         name: str,
-        properties: Mapping[str, Any] | None = None,
+        properties: Mapping[str, object] | None = None,
         **fields: str | float | None,
     ) -> bool:
         """A UI event (``type: ui_event``), also passed to the UI analytics provider.
