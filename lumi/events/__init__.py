@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .chat_input import ChatInputTracker, content_hash
 from .config import CaptureTranscript, EventsConfigError, TrackerConfig, TrackerOptions

@@ -169,7 +169,11 @@ def test_record_tool_and_add_retrieval_take_the_seeds_objects(
             "ts": event["retrievals"][0]["ts"],
             "results": [{"id": "d1", "score": 0.5, "content": "Paris"}, {"id": "2"}],
         },
-        {"source": "web", "ts": event["retrievals"][1]["ts"], "results": [{"id": "u", "score": 1.0}]},
+        {
+            "source": "web",
+            "ts": event["retrievals"][1]["ts"],
+            "results": [{"id": "u", "score": 1.0}],
+        },
     ]
 
 

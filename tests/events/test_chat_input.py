@@ -40,7 +40,9 @@ def test_the_seeds_constructor_and_methods(
     assert sent[3]["partial_content_hash"] == content_hash("a private draft")
     assert {e["session_id"] for e in sent} == {session.session_id}
     assert [c[0] for c in client.captured] == [e["name"] for e in sent]
-    assert b"private draft" not in collector.bodies() and "private draft" not in str(client.captured)
+    assert b"private draft" not in collector.bodies() and "private draft" not in str(
+        client.captured
+    )
 
 
 def test_without_a_session_id_the_current_session_is_used(

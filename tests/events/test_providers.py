@@ -93,7 +93,9 @@ def test_posthog_chat_input_events_reach_posthog(make_tracker: Callable[..., Tra
     assert [c[0] for c in client.captured] == ["chat_input_started", "chat_message_submitted"]
     properties = client.captured[1][2]
     assert properties["character_count"] == 5 and "hello" not in str(client.captured)
-    assert properties["message_id"] == "m-1" and properties["lumina_session_id"] == session.session_id
+    assert (
+        properties["message_id"] == "m-1" and properties["lumina_session_id"] == session.session_id
+    )
 
 
 def test_a_failing_provider_never_breaks_the_caller(
@@ -266,13 +268,13 @@ class CamelCaseUI:
     name = "camel"
 
     def init(self) -> None: ...
-    def getSessionId(self) -> None: ...  # noqa: N802
-    def getReplayUrl(self) -> None: ...  # noqa: N802
-    def tagTurn(self, ctx: Any) -> None: ...  # noqa: N802
-    def untagTurn(self) -> None: ...  # noqa: N802
-    def startReplay(self) -> None: ...  # noqa: N802
-    def stopReplay(self) -> None: ...  # noqa: N802
-    def captureEvent(self, name: str, properties: Any = None) -> None: ...  # noqa: N802
+    def getSessionId(self) -> None: ...
+    def getReplayUrl(self) -> None: ...
+    def tagTurn(self, ctx: Any) -> None: ...
+    def untagTurn(self) -> None: ...
+    def startReplay(self) -> None: ...
+    def stopReplay(self) -> None: ...
+    def captureEvent(self, name: str, properties: Any = None) -> None: ...
     def shutdown(self) -> None: ...
 
 
@@ -287,7 +289,11 @@ def _ui_with(**overrides: Any) -> Any:
     ("option", "provider", "message"),
     [
         ("ui_analytics", {"name": "posthog", "init": lambda: None}, "not a dict|JavaScript shape"),
-        ("ui_analytics", CamelCaseUI(), r"missing capture_event, get_replay_url, .*JavaScript names captureEvent, getReplayUrl"),
+        (
+            "ui_analytics",
+            CamelCaseUI(),
+            r"missing capture_event, get_replay_url, .*JavaScript names captureEvent, getReplayUrl",
+        ),
         ("ui_analytics", object(), r"missing capture_event, get_replay_url, .*, untag_turn"),
         ("ui_analytics", _ui_with(tag_turn="not callable"), r"not callable: tag_turn"),
         ("ui_analytics", _ui_with(name=42), r"name must be a string"),

@@ -15,7 +15,7 @@ in ``stats()["provider_errors"]``. A provider missing a member is refused at ``i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import attrs
 
