@@ -210,11 +210,13 @@ def _delivery_child(kind: str, url: str, total: int, out: Any) -> None:
         session = tracker.session.start()
         gc.collect()
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
         started = time.perf_counter()
         for _ in range(total):
             _full_turn(session)
         tracker.flush(timeout=300)
         ended = _wait_for(url, total)
+        cpu = time.process_time() - cpu
         stats = tracker.stats()
         tracker.shutdown(timeout=10)
     else:
@@ -222,17 +224,20 @@ def _delivery_child(kind: str, url: str, total: int, out: Any) -> None:
         seq = [0]
         gc.collect()
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
         started = time.perf_counter()
         for _ in range(total):
             _posthog_capture(client, "u", "s" * 32, seq)
         client.flush()
         ended = _wait_for(url, total)
+        cpu = time.process_time() - cpu
         stats = {}
         client.shutdown()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out.put(
         {
             "rate": total / (ended - started),
+            "cpu_us": cpu / total * 1e6,
             "peak_mb": peak / 1024,
             "growth_mb": (peak - base_rss) / 1024,
             "stats": stats,

@@ -25,10 +25,14 @@ logger = logging.getLogger("lumi.events")
 
 SenderFactory = Callable[[TrackerConfig], Sender]
 
+#: Batches on the wire at once: while one waits for its answer (a round trip to the ingest)
+#: the next is sent. More would reorder events further for little gain.
+CONCURRENT_BATCHES = 2
+
 
 def http_sender(config: TrackerConfig) -> Sender:
     assert config.url is not None
-    return HttpSender(config.url, config.write_key)
+    return HttpSender(config.url, config.write_key, connections=CONCURRENT_BATCHES)
 
 
 class Pipeline:
@@ -62,6 +66,7 @@ class Pipeline:
             read_timeout_s=config.read_timeout_s,
             on_done=self._acknowledged,
             wait=self._interruptible_wait,
+            concurrency=CONCURRENT_BATCHES,
         )
         self.spool = Spool(config.spool_dir, fsync=config.spool_fsync) if config.spool_dir else None
         self._drop_warning = RateLimitedWarning()

@@ -44,7 +44,7 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-def _pool_manager(url: str) -> urllib3.PoolManager:
+def _pool_manager(url: str, connections: int) -> urllib3.PoolManager:
     ca_bundle = (
         os.environ.get("REQUESTS_CA_BUNDLE")
         or os.environ.get("CURL_CA_BUNDLE")
@@ -55,21 +55,22 @@ def _pool_manager(url: str) -> urllib3.PoolManager:
         return urllib3.ProxyManager(
             proxy,
             proxy_headers=HTTPAdapter().proxy_headers(proxy),
-            maxsize=1,
+            maxsize=connections,
             cert_reqs="CERT_REQUIRED",
             ca_certs=ca_bundle,
         )
     return urllib3.PoolManager(
-        num_pools=1, maxsize=1, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle
+        num_pools=1, maxsize=connections, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle
     )
 
 
 class HttpSender:
-    """Sends with one urllib3 pool (one per process: a forked child makes its own)."""
+    """Sends with one urllib3 pool of ``connections`` keep-alive connections (one pool per
+    process: a forked child makes its own)."""
 
-    def __init__(self, url: str, write_key: str | None) -> None:
+    def __init__(self, url: str, write_key: str | None, connections: int = 2) -> None:
         self.url = url
-        self._http = _pool_manager(url)
+        self._http = _pool_manager(url, connections)
         self._headers = {
             "Content-Type": "application/x-ndjson",
             "User-Agent": f"lumi-python/{__version__} (events)",
