@@ -24,6 +24,19 @@ SOURCE = "lumi-python"
 Wire = dict[str, Any]
 
 
+def _event(event_id: str, kind: str, name: str, timestamp: int, distinct_id: str) -> Wire:
+    """The fields every event starts with."""
+    return {
+        "event_id": event_id,
+        "type": kind,
+        "name": name,
+        "timestamp": timestamp,
+        "source": SOURCE,
+        "sdk_version": __version__,
+        "distinct_id": distinct_id,
+    }
+
+
 def _error(privacy: Privacy, error_type: str, message: str | None) -> Wire:
     out: Wire = {"type": error_type}
     text = privacy.content(message) if message else None
@@ -90,18 +103,10 @@ def _retrieval(record: Retrieval, privacy: Privacy) -> Wire:
 def turn_event(turn: Turn, privacy: Privacy, sample_rate: float) -> Wire:
     """A finished turn (its state no longer changes) as a ``TurnEvent``."""
     session = turn.session
-    event: Wire = {
-        "event_id": turn.event_id,
-        "type": "turn",
-        "name": "turn",
-        "timestamp": turn.end_ts,
-        "source": SOURCE,
-        "sdk_version": __version__,
-        "distinct_id": turn.distinct_id,
-        "session_id": session.session_id,
-        "turn_id": turn.turn_id,
-        "turn_seq": turn.seq,
-    }
+    event = _event(turn.event_id, "turn", "turn", turn.end_ts, turn.distinct_id)
+    event["session_id"] = session.session_id
+    event["turn_id"] = turn.turn_id
+    event["turn_seq"] = turn.seq
     if session.parent_span_id is not None:
         event["parent_span_id"] = session.parent_span_id
     event["traceparent"] = turn.traceparent
@@ -155,17 +160,10 @@ def span_event(
 ) -> Wire:
     """An LLM or tool call made outside any turn, as a ``SpanEvent``."""
     latency = call.latency_ms or 0.0
-    event: Wire = {
-        "event_id": event_id,
-        "type": "span",
-        "name": "llm_call" if call.kind == "llm" else "tool_call",
-        "timestamp": timestamp,
-        "source": SOURCE,
-        "sdk_version": __version__,
-        "distinct_id": distinct_id,
-        "session_id": session_id,
-        "span_id": call.span_id,
-    }
+    name = "llm_call" if call.kind == "llm" else "tool_call"
+    event = _event(event_id, "span", name, timestamp, distinct_id)
+    event["session_id"] = session_id
+    event["span_id"] = call.span_id
     if parent_span_id is not None:
         event["parent_span_id"] = parent_span_id
     event["start_ts"] = call.start_ts
@@ -193,15 +191,7 @@ def identify_event(
     properties: Mapping[str, Any] | None,
 ) -> Wire:
     """``identify()`` as an ``IdentifyEvent`` (links the anonymous id to the user)."""
-    event: Wire = {
-        "event_id": event_id,
-        "type": "identify",
-        "name": "identify",
-        "timestamp": timestamp,
-        "source": SOURCE,
-        "sdk_version": __version__,
-        "distinct_id": distinct_id,
-    }
+    event = _event(event_id, "identify", "identify", timestamp, distinct_id)
     if anonymous_id is not None:
         event["anonymous_id"] = anonymous_id
     if previous_id is not None:
@@ -236,15 +226,7 @@ def ui_event(
     sample_rate: float,
 ) -> Wire:
     """A UI event (chat input activity, ...) as a ``UIEvent``."""
-    event: Wire = {
-        "event_id": event_id,
-        "type": "ui_event",
-        "name": name,
-        "timestamp": timestamp,
-        "source": SOURCE,
-        "sdk_version": __version__,
-        "distinct_id": distinct_id,
-    }
+    event = _event(event_id, "ui_event", name, timestamp, distinct_id)
     if session_id is not None:
         event["session_id"] = session_id
     if turn_id is not None:

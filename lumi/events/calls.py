@@ -15,8 +15,8 @@ import functools
 import inspect
 import time
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, ParamSpec, Protocol, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from .config import EventsConfigError
 from .tracecontext import new_span_id, now_ms
@@ -314,3 +314,124 @@ def wrap_call(fn: Callable[P, R], start: Start, *, streams: bool = True) -> Call
         return cast(R, _settle(result, record, streams))
 
     return wrapper
+
+
+def call_options(where: str, given: object, **keywords: str | None) -> dict[str, str]:
+    """The seed's options object merged with the keywords of the same names.
+
+    ``given`` must be a mapping with only those keys; a key given both ways with two values,
+    or a value that is not a string, is refused by name."""
+    if given is None:  # the keywords alone: the common case, on every wrap_llm
+        only = {k: v for k, v in keywords.items() if v is not None}
+        for key, text in only.items():
+            if not isinstance(text, str):
+                raise EventsConfigError(
+                    f"{where}: {key} must be a string, got {type(text).__name__}"
+                )
+        return only
+    if not isinstance(given, Mapping):
+        raise EventsConfigError(
+            f"{where}: options must be a mapping with {', '.join(keywords)}, "
+            f"got {type(given).__name__}"
+        )
+    unknown = sorted(str(k) for k in given if k not in keywords)
+    if unknown:
+        raise EventsConfigError(
+            f"{where}: unknown option(s) {', '.join(unknown)} (known: {', '.join(keywords)})"
+        )
+    out: dict[str, str] = {}
+    for key, keyword in keywords.items():
+        value: object = given.get(key)
+        if keyword is not None:
+            if value is not None and value != keyword:
+                raise EventsConfigError(f"{where}: {key} given twice, {value!r} and {keyword!r}")
+            value = keyword
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise EventsConfigError(f"{where}: {key} must be a string, got {type(value).__name__}")
+        out[key] = value
+    return out
+
+
+CallStarter = Callable[[str, str, dict[str, str]], "CallRecord | None"]
+"""Starts the record of one call: ``(kind, name, meta)``; None when it is not recorded."""
+
+
+class LLMDecorator:
+    """``@llm`` or ``@llm(model=..., prompt_id=...)``: records each call of the function as an
+    LLM call (where: see the object it comes from). The function keeps its signature."""
+
+    def __init__(self, start: CallStarter) -> None:
+        self._start = start
+
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+
+    @overload
+    def __call__(
+        self, fn: None = None, /, *, model: str | None = None, prompt_id: str | None = None
+    ) -> Decorator: ...
+
+    def __call__(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        model: str | None = None,
+        prompt_id: str | None = None,
+    ) -> Any:
+        options = call_options("llm", None, model=model, prompt_id=prompt_id)
+        start = self._start
+
+        def decorate(function: Callable[P, R]) -> Callable[P, R]:
+            name = options.get("model") or str(getattr(function, "__name__", "llm"))
+            return wrap_call(function, functools.partial(start, "llm", name, options))
+
+        return decorate if fn is None else decorate(fn)
+
+
+class ToolDecorator:
+    """``@tool``, ``@tool("name", type=..., target=..., version=...)``: records each call of the
+    function as a tool call (the name defaults to the function's). The function keeps its
+    signature."""
+
+    def __init__(self, start: CallStarter) -> None:
+        self._start = start
+
+    @overload
+    def __call__(self, name: Callable[P, R], /) -> Callable[P, R]: ...
+
+    @overload
+    def __call__(
+        self,
+        name: str | None = None,
+        /,
+        *,
+        type: str | None = None,
+        target: str | None = None,
+        version: str | None = None,
+    ) -> Decorator: ...
+
+    def __call__(
+        self,
+        name: str | Callable[..., Any] | None = None,
+        /,
+        *,
+        type: str | None = None,  # the lumina-sdk's option name
+        target: str | None = None,
+        version: str | None = None,
+    ) -> Any:
+        if name is not None and not isinstance(name, str) and not callable(name):
+            raise EventsConfigError("tool: name must be a string")
+        options = call_options("tool", None, type=type, target=target, version=version)
+        given = name if isinstance(name, str) else None
+        start = self._start
+
+        def decorate(function: Callable[P, R]) -> Callable[P, R]:
+            resolved = given or getattr(function, "__name__", None)
+            if not resolved:
+                raise EventsConfigError("tool: a name is needed for this callable")
+            return wrap_call(function, functools.partial(start, "tool", resolved, options))
+
+        return decorate(name) if callable(name) else decorate

@@ -13,7 +13,7 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypedDict, TypeVar, overload
 
-from .calls import CallRecord, Decorator, call_now, wrap_call
+from .calls import CallRecord, LLMDecorator, ToolDecorator, call_now, call_options
 from .config import EventsConfigError
 from .context import RequestScope, current_turn
 from .providers import Status, TurnContext
@@ -206,44 +206,6 @@ def _read_message(message: object, index: int) -> tuple[str, str]:
     if not isinstance(role, str) or not role:
         raise EventsConfigError(f"set_messages: message {index} has no string 'role'")
     return role, _message_text(content)
-
-
-def call_options(where: str, given: object, **keywords: str | None) -> dict[str, str]:
-    """The seed's options object merged with the keywords of the same names.
-
-    ``given`` must be a mapping with only those keys; a key given both ways with two values,
-    or a value that is not a string, is refused by name."""
-    if given is None:  # the keywords alone: the common case, on every wrap_llm
-        only = {k: v for k, v in keywords.items() if v is not None}
-        for key, text in only.items():
-            if not isinstance(text, str):
-                raise EventsConfigError(
-                    f"{where}: {key} must be a string, got {type(text).__name__}"
-                )
-        return only
-    if not isinstance(given, Mapping):
-        raise EventsConfigError(
-            f"{where}: options must be a mapping with {', '.join(keywords)}, "
-            f"got {type(given).__name__}"
-        )
-    unknown = sorted(str(k) for k in given if k not in keywords)
-    if unknown:
-        raise EventsConfigError(
-            f"{where}: unknown option(s) {', '.join(unknown)} (known: {', '.join(keywords)})"
-        )
-    out: dict[str, str] = {}
-    for key, keyword in keywords.items():
-        value: object = given.get(key)
-        if keyword is not None:
-            if value is not None and value != keyword:
-                raise EventsConfigError(f"{where}: {key} given twice, {value!r} and {keyword!r}")
-            value = keyword
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise EventsConfigError(f"{where}: {key} must be a string, got {type(value).__name__}")
-        out[key] = value
-    return out
 
 
 def _retrieval_results(results: object) -> tuple[tuple[str, float | None, str | None], ...]:
@@ -492,84 +454,25 @@ class Turn:
             where="record_tool",
         )
 
-    @overload
-    def llm(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
-
-    @overload
-    def llm(
-        self, fn: None = None, /, *, model: str | None = None, prompt_id: str | None = None
-    ) -> Decorator: ...
-
-    def llm(
-        self,
-        fn: Callable[..., Any] | None = None,
-        /,
-        *,
-        model: str | None = None,
-        prompt_id: str | None = None,
-    ) -> Any:
+    @property
+    def llm(self) -> LLMDecorator:
         """Decorator: each later call of the function is an LLM call of this turn
-        (``ask = turn.llm(model="gpt-4o")(ask)``; ``@turn.llm``). After ``finish()`` the
-        calls are sent as span events of the session."""
-        options = call_options("llm", None, model=model, prompt_id=prompt_id)
+        (``ask = turn.llm(model="gpt-4o")(ask)``; ``@turn.llm``), for turns used without
+        ``with``. After ``finish()`` the calls are sent as span events of the session."""
+        return LLMDecorator(self._start_decorated)
 
-        def decorate(function: Callable[P, R]) -> Callable[P, R]:
-            name = options.get("model") or str(getattr(function, "__name__", "llm"))
-            return wrap_call(function, self._starter("llm", name, options))
-
-        return decorate if fn is None else decorate(fn)
-
-    @overload
-    def tool(self, name: Callable[P, R], /) -> Callable[P, R]: ...
-
-    @overload
-    def tool(
-        self,
-        name: str | None = None,
-        /,
-        *,
-        type: str | None = None,
-        target: str | None = None,
-        version: str | None = None,
-    ) -> Decorator: ...
-
-    def tool(
-        self,
-        name: str | Callable[..., Any] | None = None,
-        /,
-        *,
-        type: str | None = None,
-        target: str | None = None,
-        version: str | None = None,
-    ) -> Any:
+    @property
+    def tool(self) -> ToolDecorator:
         """Decorator: each later call of the function is a tool call of this turn (the name
         defaults to the function's)."""
-        options = call_options("tool", None, type=type, target=target, version=version)
+        return ToolDecorator(self._start_decorated)
 
-        if name is not None and not isinstance(name, str) and not callable(name):
-            raise EventsConfigError("tool: name must be a string")
-        tool_name = name if isinstance(name, str) else None
-
-        def decorate(function: Callable[P, R]) -> Callable[P, R]:
-            resolved = tool_name or getattr(function, "__name__", None)
-            if not resolved:
-                raise EventsConfigError("tool: a name is needed for this callable")
-            return wrap_call(function, self._starter("tool", resolved, options))
-
-        return decorate(name) if callable(name) else decorate
-
-    def _starter(
-        self, kind: str, name: str, meta: dict[str, str]
-    ) -> Callable[[], CallRecord | None]:
+    def _start_decorated(self, kind: str, name: str, meta: dict[str, str]) -> CallRecord | None:
         recorder = self._recorder
-
-        def start() -> CallRecord | None:
-            if kind == "tool" and not recorder.records_tools:
-                return None
-            record = self._try_start_call(kind, name, meta)
-            return record if record is not None else recorder.start_span_call(kind, name, meta)
-
-        return start
+        if kind == "tool" and not recorder.records_tools:
+            return None
+        record = self._try_start_call(kind, name, meta)
+        return record if record is not None else recorder.start_span_call(kind, name, meta)
 
     # -- content ---------------------------------------------------------------------------
     def add_retrieval(

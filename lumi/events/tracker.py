@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from . import lifecycle
-from .calls import Decorator
+from .calls import CallRecord, LLMDecorator, ToolDecorator
 from .chat_input import ChatInputTracker
 from .config import EventsConfigError, TrackerConfig, build_config
 from .context import RequestScope, new_scope_var
-from .decorators import llm_decorator, tool_decorator
 from .identity import IdentityState, open_identity
 from .pipeline import SenderFactory, http_sender
 from .recorder import Recorder
-from .session import SessionManager, active_turn
+from .session import SessionManager, active_turn, start_call
 from .tracecontext import parse_traceparent
 
 if TYPE_CHECKING:
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     from .config import TrackerOptions
 
 logger = logging.getLogger("lumi.events")
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class Tracker:
@@ -211,53 +208,19 @@ class Tracker:
             self._recorder.ui_provider, session_id, tracker=self, input_id=input_id
         )
 
-    @overload
-    def llm(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+    @property
+    def llm(self) -> LLMDecorator:
+        """Decorator: see :data:`lumi.events.llm`; records into this tracker's turns only
+        (outside them: span events of this tracker's session)."""
+        return LLMDecorator(self._start_decorated)
 
-    @overload
-    def llm(
-        self, fn: None = None, /, *, model: str | None = None, prompt_id: str | None = None
-    ) -> Decorator: ...
+    @property
+    def tool(self) -> ToolDecorator:
+        """Decorator: see :data:`lumi.events.tool` (this tracker's turns only)."""
+        return ToolDecorator(self._start_decorated)
 
-    def llm(
-        self,
-        fn: Callable[..., Any] | None = None,
-        /,
-        *,
-        model: str | None = None,
-        prompt_id: str | None = None,
-    ) -> Any:
-        """Decorator: see :func:`lumi.events.llm` (recording into this tracker only)."""
-        decorate = llm_decorator(model, prompt_id, self._recorder)
-        return decorate if fn is None else decorate(fn)
-
-    @overload
-    def tool(self, name: Callable[P, R], /) -> Callable[P, R]: ...
-
-    @overload
-    def tool(
-        self,
-        name: str | None = None,
-        /,
-        *,
-        type: str | None = None,
-        target: str | None = None,
-        version: str | None = None,
-    ) -> Decorator: ...
-
-    def tool(
-        self,
-        name: str | Callable[..., Any] | None = None,
-        /,
-        *,
-        type: str | None = None,
-        target: str | None = None,
-        version: str | None = None,
-    ) -> Any:
-        """Decorator: see :func:`lumi.events.tool` (recording into this tracker only)."""
-        if callable(name):
-            return tool_decorator(None, type, target, version, self._recorder)(name)
-        return tool_decorator(name, type, target, version, self._recorder)
+    def _start_decorated(self, kind: str, name: str, meta: dict[str, str]) -> CallRecord | None:
+        return start_call(kind, name, meta, only=self._recorder, fallback=self._recorder)
 
     # -- delivery --------------------------------------------------------------------------
     def stats(self) -> dict[str, int]:

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lumi.events import EventsConfigError, Tracker
-from lumi.events.calls import needs_arguments
-from lumi.events.session import call_options
+from lumi.events.calls import call_options, needs_arguments
 
 from .collector import Collector
 

@@ -329,8 +329,8 @@ def test_two_batches_on_the_wire_and_failures_go_back_in_order(outcomes: list[bo
     assert delivery.drain() is False  # a batch failed: the drain says so
     assert sender.most_at_once == 2 and delivery.in_flight == 0
     first, second = events[:3], events[3:]
-    kept = [e for batch, ok in zip((first, second), outcomes) if not ok for e in batch]
+    kept = [e for batch, ok in zip((first, second), outcomes, strict=True) if not ok for e in batch]
     assert [e.event_id for e in buffer.clear()] == [e.event_id for e in kept]  # in order
     assert [e.event_id for e in done] == [
-        e.event_id for batch, ok in zip((first, second), outcomes) if ok for e in batch
+        e.event_id for batch, ok in zip((first, second), outcomes, strict=True) if ok for e in batch
     ]
