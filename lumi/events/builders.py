@@ -113,10 +113,11 @@ def turn_event(turn: Turn, privacy: Privacy, sample_rate: float) -> Wire:
     event["start_ts"] = turn.start_ts
     event["end_ts"] = turn.end_ts
     event["latency_ms"] = round(turn.latency_ms, 3)
+    llm_latency = turn.llm_latency_ms
+    if llm_latency is not None:
+        event["llm_latency_ms"] = round(llm_latency, 3)
     calls = turn.calls
     llm_calls = [c for c in calls if c.kind == "llm"]
-    if llm_calls:
-        event["llm_latency_ms"] = round(sum(c.latency_ms or 0.0 for c in llm_calls), 3)
     event["status"] = turn.status
     error = turn.error
     if error is not None:
@@ -141,8 +142,9 @@ def turn_event(turn: Turn, privacy: Privacy, sample_rate: float) -> Wire:
         event["tool_calls"] = [_tool(c, privacy) for c in tools]
     if turn.retrievals:
         event["retrievals"] = [_retrieval(r, privacy) for r in turn.retrievals]
-    if turn.annotations:
-        event["annotations"] = turn.annotations
+    annotations = turn.annotations
+    if annotations:
+        event["annotations"] = dict(annotations)
     event["sample_rate"] = sample_rate
     return event
 

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar, Token
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypedDict, TypeVar, overload
 
 from .calls import CallRecord, LLMDecorator, ToolDecorator, call_now, call_options
@@ -330,8 +330,9 @@ class Turn:
         return tuple(self._retrievals)
 
     @property
-    def annotations(self) -> dict[str, Any]:
-        return self._annotations
+    def annotations(self) -> Mapping[str, Any]:
+        """The annotations so far (read-only; ``annotate()`` adds to them)."""
+        return MappingProxyType(self._annotations)
 
     def context(self) -> TurnContext:
         return TurnContext(

@@ -336,3 +336,55 @@ def test_module_level_default_tracker(tmp_path: Path, collector: Collector) -> N
         assert events.is_anonymous()
     finally:
         events.shutdown(timeout=5)
+
+
+def test_the_wire_check_sees_what_does_not_fit() -> None:
+    """The check every test's collector runs on every event (tests/events/wire.py) can fail."""
+    from .wire import wire_problems
+
+    tracker = Tracker(persist_identity=False)
+    turn = tracker.session.start().turn()
+    turn.finish()
+    from lumi.events.builders import turn_event
+    from lumi.events.privacy import Privacy
+
+    good = turn_event(turn, Privacy(events.CaptureTranscript.FULL, None, print), 1.0)
+    good["event_id"] = "5f0c4b8e-3a1d-4c2b-9e7f-0a1b2c3d4e5f"
+    assert wire_problems(good) == []
+    for broken in (
+        {**good, "colour": "red"},  # a key the schema does not have
+        {**good, "turn_seq": "1"},  # a wrong type
+        {k: v for k, v in good.items() if k != "session_id"},  # a required key missing
+        {**good, "status": "maybe"},
+        {**good, "type": "unknown"},
+    ):
+        assert wire_problems(broken), broken
+
+
+def test_an_event_that_is_not_json_is_refused_alone(
+    make_tracker: Callable[..., Tracker], collector: Collector
+) -> None:
+    tracker = make_tracker()
+    session = tracker.session.start()
+    with session.turn() as bad:
+        bad.annotate(score=float("nan"))  # not JSON: a strict receiver would refuse the batch
+    with session.turn() as good:
+        good.annotate(score=0.5, when=object())  # not JSON either: sent as its text
+    sent = _sent(tracker, collector)
+    assert [e["turn_id"] for e in sent] == [good.turn_id]
+    assert sent[0]["annotations"]["when"].startswith("<object object")
+    stats = tracker.stats()
+    assert stats["rejected"] == 1 and stats["sent"] == 1 and stats["pending"] == 0
+
+
+def test_init_again_shuts_the_previous_default_down(tmp_path: Path, collector: Collector) -> None:
+    first = events.init(endpoint=collector.url, persist_identity=False, flush_interval_ms=60_000)
+    first.session.start().turn().finish()
+    second = events.init(endpoint=collector.url, persist_identity=False)
+    try:
+        assert events.get_tracker() is second
+        assert len(collector.events()) == 1  # the first one's event was flushed at once
+        first.session.start().turn().finish()
+        assert first.stats()["dropped"] == 1  # and it records nothing any more
+    finally:
+        second.shutdown(timeout=5)
