@@ -1,6 +1,6 @@
-"""``python -m codegen`` (``make codegen``): regenerate lumi/_generated/ and lumi/_schema/ from
-schema/. ``--check`` only reports files that differ from a fresh run (exit 1);
-``--output DIR`` writes the files under DIR instead of the repository."""
+"""``python -m codegen`` (``make codegen``): regenerate lumi/_generated/ from schema/.
+``--check`` only reports files that differ from a fresh run (exit 1); ``--output DIR`` writes the
+files under DIR instead of the repository."""
 
 from __future__ import annotations
 

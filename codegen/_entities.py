@@ -72,7 +72,7 @@ def _with_system_fields(entity: EntitySchema) -> dict[str, Any]:
     schema["properties"] = {**system, **declared}
     schema["description"] = entity.schema.get("description") or _class_doc(entity)
     schema["x-lumi-entity"] = entity.name
-    schema["x-lumi-base"] = "lumi._record.RecordAccess"
+    schema["x-lumi-base"] = "lumi.model.RecordAccess"
     return schema
 
 

@@ -179,7 +179,8 @@ class TemplateHelper:
     def __init__(self, entity_schemas: Mapping[str, Any] | None = None) -> None:
         self.entity_schemas = dict(entity_schemas or {})
         self.typing_names: set[str] = set()
-        self.unset_names: set[str] = set()
+        self.model_names: set[str] = set()
+        """Names to import from :mod:`lumi.model` (the public module generated code uses)."""
         self.base_imports: set[tuple[str, str]] = set()
         self.plain_imports: set[str] = set()
 
@@ -221,6 +222,7 @@ class TemplateHelper:
             self.plain_imports.add("builtins")
         if extra:
             self.typing_names.add("Any")
+            self.model_names.add("new_extra")
         bases = self._bases(extensions)
         text = description or f"The ``{class_name}`` object."
         return ModelView(
@@ -273,7 +275,7 @@ class TemplateHelper:
         else:
             hint = with_unset(core)
             arguments = f"default=UNSET, {meta}"
-            self.unset_names.update({"UNSET", "Unset"})
+            self.model_names.update({"UNSET", "Unset"})
         text = extras.get("description")
         title = extras.get("title")
         if not text and isinstance(title, str) and title.lower() != "datetime":
@@ -439,8 +441,8 @@ def generate_models(
     imports.plain.update(helper.plain_imports)
     for name in helper.typing_names:
         imports.add("typing", name)
-    for name in helper.unset_names:
-        imports.add("lumi._unset", name)
+    for name in helper.model_names:
+        imports.add("lumi.model", name)
     for module, name in helper.base_imports:
         imports.add(module, name)
     header = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -13,6 +14,9 @@ from lumi.errors import ValidationError
 from ._entities import entity_classes_in, generate_entities
 from ._format import format_code
 from ._models import CodegenError
+
+#: files that mark the root of a project (the folder `lumi codegen` is usually run from)
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 def _package_init(class_names: list[str], header: str) -> str:
@@ -28,13 +32,41 @@ def _package_init(class_names: list[str], header: str) -> str:
     return format_code("\n".join(lines) + "\n")
 
 
-def render_output(
-    paths: list[Path], output: Path, command: str
-) -> tuple[dict[Path, str], list[str]]:
-    """The files to write for ``lumi codegen PATHS -o OUTPUT`` and the warnings to show."""
-    entities = load_entity_schemas(paths)
+def project_root(output: Path) -> Path:
+    """The folder the generated header's paths are relative to: the nearest folder above OUT
+    with a ``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``.git``, else the one holding OUT.
+
+    It depends only on where OUT really is, never on the working directory or on how the paths
+    were spelt, so the generated files (and ``--check``) are the same on every machine."""
+    holder = output.resolve().parent
+    for folder in (holder, *holder.parents):
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
+            return folder
+    return holder
+
+
+def portable_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with ``/`` separators, or only its name when it lies outside
+    ``root`` (a path climbing out of the project would tell about the machine)."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return resolved.name
+
+
+def render_output(paths: Sequence[Path], output: Path) -> tuple[dict[Path, str], list[str]]:
+    """The files to write for ``lumi codegen PATHS -o OUTPUT`` and the warnings to show.
+
+    The inputs are taken in a fixed order, once each, and named relative to
+    :func:`project_root`: every spelling of the same files and folders gives the same bytes."""
+    root = project_root(output)
+    inputs = sorted({path.resolve() for path in paths}, key=lambda p: (portable_path(p, root), p))
+    entities = load_entity_schemas(inputs)
     warnings = [warning for entity in entities for warning in entity.warnings]
-    source_name = ", ".join(str(path) for path in paths)
+    names = [portable_path(path, root) for path in inputs]
+    source_name = ", ".join(names)
+    command = shlex.join(["lumi", "codegen", *names, "-o", portable_path(output, root)])
     code = generate_entities(
         entities, source_name=source_name, regenerate_with=command, warnings_out=warnings
     )
@@ -65,10 +97,11 @@ def codegen(ctx: click.Context, paths: tuple[Path, ...], output: Path, check: bo
     PATH is an entity schema file or a directory of them (an app's src/entities, or the app
     itself). Every format of Lumi entity files is understood. Each entity becomes a class named
     after it, with its wire names in field metadata, and ENTITIES maps entity names to classes.
+    The generated header names the inputs relative to the project root (the nearest folder
+    above OUT with a pyproject.toml, setup.py, setup.cfg or .git), never by absolute path.
     """
-    command = shlex.join(["lumi", "codegen", *map(str, paths), "-o", str(output)])
     try:
-        files, warnings = render_output(list(paths), output, command)
+        files, warnings = render_output(paths, output)
     except ValidationError as exc:  # an entity file that cannot be read
         raise click.ClickException(exc.message) from exc
     except CodegenError as exc:
@@ -81,6 +114,7 @@ def codegen(ctx: click.Context, paths: tuple[Path, ...], output: Path, check: bo
         if not path.is_file() or path.read_text(encoding="utf-8") != code
     ]
     if check:
+        command = shlex.join(["lumi", "codegen", *map(str, paths), "-o", str(output)])
         for path in stale:
             click.echo(f"stale: {path} (run: {command})", err=True)
         ctx.exit(1 if stale else 0)

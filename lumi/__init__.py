@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _log as _log  # LUMI_LOG=debug|info: the lumi logger on stderr, set up here
+from ._extras import MissingExtraError
 from ._generated.models import (
     GenerateImageResult,
     GenerateTextResult,
@@ -66,6 +68,7 @@ __all__ = [
     "LumiError",
     "Message",
     "MessageMedia",
+    "MissingExtraError",
     "NotFoundError",
     "Page",
     "RateLimit",

@@ -2,7 +2,7 @@
 
 The only translator of these files: ``lumi codegen`` compiles its output into attrs classes (and
 keeps it as their ``__lumi_schema__``), and :mod:`lumi.data` validates documents against the very
-same schema. Every format seen in Lumi apps (PROTOCOL §4b) is read:
+same schema. Every format seen in Lumi apps (docs/protocol.md §4b) is read:
 
 * ``{"name", "options": {"validator": {"$jsonSchema": S}}}`` (MongoDB validator wrapper);
 * a bare ``{"$jsonSchema": S}``;

@@ -1,4 +1,4 @@
-"""The one place where a reply becomes data or a typed error (PROTOCOL §1)."""
+"""The one place where a reply becomes data or a typed error (docs/protocol.md §1)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ Messages never contain tokens, passwords, API keys or signatures.
 
 from __future__ import annotations
 
-# Known codes (PROTOCOL §1).
+# Known codes (docs/protocol.md §1).
 CODE_OK = 200
 CODE_INVALID_TOKEN = 2100
 CODE_BAD_REQUEST = 10400

@@ -1,7 +1,7 @@
 """JSON text byte-for-byte as JavaScript's ``JSON.stringify`` writes it.
 
-The body is signed (PROTOCOL §2), so the bytes matter: no spaces, non-ASCII left as UTF-8, lone
-surrogates escaped, numbers in JavaScript's ``Number#toString`` form (``1.0`` -> ``1``,
+The body is signed (docs/protocol.md §2), so the bytes matter: no spaces, non-ASCII left as
+UTF-8, lone surrogates escaped, numbers in JavaScript's ``Number#toString`` form (``1.0`` -> ``1``,
 ``1e-05`` -> ``0.00001``, ``1e21`` -> ``1e+21``; NaN and Infinity -> ``null``), and object keys in
 JavaScript's property order (integer-like keys such as ``"7"`` first, ascending, then the others
 in insertion order). Python's ``json`` differs only in those three points, so the fast C encoder

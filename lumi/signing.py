@@ -1,4 +1,4 @@
-"""Request signing (PROTOCOL §2): the exact scheme of the JavaScript client.
+"""Request signing (docs/protocol.md §2): the exact scheme of the JavaScript client.
 
 ``X-Sign`` is Base64(HMAC-SHA256(CLIENT_KEY, canonical_request)) where the canonical request is
 ``canonical_query + "\\n" + canonical_headers + "\\n" + sha256_hex(body)``. The emulator verifies

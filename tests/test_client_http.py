@@ -24,7 +24,7 @@ def ok(data=None):
 
 
 def independent_signature(request) -> str:
-    """Recompute X-Sign from the request as it went on the wire (PROTOCOL §2)."""
+    """Recompute X-Sign from the request as it went on the wire (docs/protocol.md §2)."""
     query: dict[str, list[str]] = {}
     for key, value in parse_qsl(urlsplit(request.url).query, keep_blank_values=True):
         query.setdefault(key, []).append(value)

@@ -1,4 +1,4 @@
-"""The signature scheme, checked against an independent JavaScript implementation of PROTOCOL §2."""
+"""The signature scheme, checked against an independent JavaScript implementation of docs/protocol.md §2."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lumi import signing
 
-# The canonical query as PROTOCOL §2 states it, written in JavaScript (the reference language).
+# The canonical query as docs/protocol.md §2 states it, written in JavaScript (the reference language).
 JS_CANONICAL = r"""
 import fs from 'fs';
 const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

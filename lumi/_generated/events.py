@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from lumi._unset import UNSET, Unset
+from lumi.model import UNSET, Unset
 
 
 @attrs.define(kw_only=True)

@@ -13,8 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from lumi._record import RecordAccess
-from lumi._unset import UNSET, Unset
+from lumi.model import UNSET, RecordAccess, Unset, new_extra
 
 ObjectId: TypeAlias = str
 """A MongoDB ObjectId as 24 lowercase hex digits, e.g. `6939311e8458665713e0b522`."""
@@ -32,7 +31,7 @@ class Envelope:
     """A human-readable status or error message."""
     data: Any | Unset = attrs.field(default=UNSET, metadata={"wire": "data"})
     """The result; its shape depends on the operation."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -54,7 +53,7 @@ class User:
     """When the account was created; the service's format is not published (an ISO-8601
     string or epoch milliseconds), so it is kept as given.
     """
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -76,7 +75,7 @@ class UserWithToken:
     """`ADMIN` for the app's administrators, `USER` otherwise."""
     created_time: str | int | Unset = attrs.field(default=UNSET, metadata={"wire": "createdTime"})
     """When the account was created, kept as the service gives it."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -90,7 +89,7 @@ class SignInResult:
     """The bearer token of the session (a secret)."""
     user: User = attrs.field(metadata={"wire": "user"})
     """The signed-in user."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -194,7 +193,7 @@ class UpdateRequest:
 class Document:
     """The fields of a document to create, as the app writes them."""
 
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -213,7 +212,7 @@ class Record(RecordAccess):
     """Creation time, ISO-8601 UTC (`2026-03-01T10:00:00.000Z`) as apps write it."""
     updated_at: str | Unset = attrs.field(default=UNSET, metadata={"wire": "updatedAt"})
     """Last update time, ISO-8601 UTC, as apps write it."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -225,7 +224,7 @@ class Page:
     """The records of this page."""
     total: int = attrs.field(metadata={"wire": "total"})
     """How many documents match the filter in all."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -267,7 +266,7 @@ class UploadItem:
     """Where the file is served, on success."""
     upload_error: str | Unset = attrs.field(default=UNSET, metadata={"wire": "uploadError"})
     """Why the upload failed, on failure."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -279,7 +278,7 @@ class MessageMedia:
     """e.g. `image/png`."""
     url: str = attrs.field(metadata={"wire": "url"})
     """Where the media is (http(s) or data URL)."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -293,7 +292,7 @@ class Message:
     """The message text."""
     medias: list[MessageMedia] | Unset = attrs.field(default=UNSET, metadata={"wire": "medias"})
     """Attached media."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -327,7 +326,7 @@ class GenerateTextResult:
     """The conversation's id."""
     content: str = attrs.field(metadata={"wire": "content"})
     """The generated text (or, streamed, the part since the previous chunk)."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -339,7 +338,7 @@ class StreamChunk:
     """The frame's `data:` JSON."""
     event: str | Unset = attrs.field(default=UNSET, metadata={"wire": "event"})
     """The frame's `event:` name, when the server sent one."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -360,7 +359,7 @@ class GenerateImageResult:
     """Text that came with the image, if any."""
     image_url: str | Unset = attrs.field(default=UNSET, metadata={"wire": "imageURL"})
     """Where the image is, on success."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -372,7 +371,7 @@ class IngestLineError:
     """The 1-based line number in the body."""
     message: str = attrs.field(metadata={"wire": "message"})
     """What was wrong with the line (bad JSON, a missing or invalid field...)."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -382,7 +381,7 @@ class IngestFailure:
 
     error: str = attrs.field(metadata={"wire": "error"})
     """Why the whole batch was refused."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
 
 
@@ -396,5 +395,5 @@ class IngestResult:
     """Events whose `event_id` was already stored; ignored, not an error."""
     errors: list[IngestLineError] = attrs.field(metadata={"wire": "errors"})
     """The rejected lines; empty when every line was good."""
-    extra: dict[str, Any] = attrs.field(factory=dict, metadata={"extra": True})
+    extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""

@@ -23,12 +23,14 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, jsonify, request
-
+from lumi._extras import optional_imports
 from lumi.client import LumiClient
 from lumi.errors import LumiError
 
 from ._common import ErrorReply, LumiIntegration, LumiSettings, RequestState, error_reply
+
+with optional_imports("flask", "lumi.contrib.flask"):
+    from flask import Flask, Response, current_app, g, jsonify, request
 
 if TYPE_CHECKING:
     from lumi._generated.models import User

@@ -6,7 +6,7 @@ file. Lumi's own files say ``validationAction: "warn"``, so strictness is a sett
 
 * ``"warn"`` (the default): log a warning on the ``lumi`` logger and send anyway;
 * ``"raise"``: raise :class:`lumi.errors.ValidationError` naming the field(s); nothing is sent;
-* ``"off"``: no check.
+* ``"off"``: no check (and jsonschema, the ``validation`` extra, is never imported).
 
 A repository's ``validation=`` wins; otherwise :func:`set_default_validation` (or the
 ``LUMI_VALIDATION`` environment variable) decides for the whole process.
@@ -14,18 +14,22 @@ A repository's ``validation=`` wins; otherwise :func:`set_default_validation` (o
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
-
+from .._extras import optional_imports
 from .._js import json_type
 from ..entity_schema import SYSTEM_FIELDS
 from ..errors import ValidationError
 from ..serde import parse_datetime
+
+if TYPE_CHECKING:
+    import jsonschema
 
 ValidationMode = Literal["warn", "raise", "off"]
 MODES: tuple[ValidationMode, ...] = ("warn", "raise", "off")
@@ -66,26 +70,66 @@ def _date_time(value: object) -> bool:
     return True
 
 
+_FEATURE = "validating documents against an entity schema (validation='warn' or 'raise')"
+
+
 # date-time is checked the way lumi.serde reads it (ISO 8601, like the generated classes),
 # not as strict RFC 3339: Lumi apps store "2024-05-01" in fields titled "datetime".
-_FORMATS = jsonschema.FormatChecker()
-_FORMATS.checks("date-time", raises=(ValueError,))(_date_time)
+@functools.cache
+def _format_checker() -> jsonschema.FormatChecker:
+    with optional_imports("validation", _FEATURE):
+        import jsonschema
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time", raises=(ValueError,))(_date_time)
+    return checker
 
 
-def _error_path(error: jsonschema.ValidationError) -> str:
+def _draft_validator(schema: Any) -> jsonschema.Draft202012Validator:
+    """A Draft 2020-12 validator of ``schema`` with lumi's format checks."""
+    with optional_imports("validation", _FEATURE):
+        import jsonschema
+    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _problems(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
+    """``(where, what)`` for each field an error is about: a ``required`` error names every
+    field its keyword misses, an ``additionalProperties`` error every key it refuses."""
     path = ".".join(str(part) for part in error.absolute_path)
-    listed = error.validator_value
-    if error.validator == "required" and isinstance(error.instance, Mapping):
-        names = listed if isinstance(listed, list) else []
-        missing = [name for name in names if name not in error.instance]
-        if missing:
-            return ".".join(filter(None, [path, missing[0]]))
-    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
-        extra = [name for name in error.instance if name not in allowed]
-        if extra:
-            return ".".join(filter(None, [path, extra[0]]))
-    return path or "(document)"
+    where = path or "(document)"
+    instance, schema = error.instance, error.schema
+    if error.validator == "required" and isinstance(instance, Mapping):
+        listed = error.validator_value if isinstance(error.validator_value, list) else []
+        return [(_joined(path, name), "is required") for name in listed if name not in instance]
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        declared = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+        patterns = schema.get("patternProperties", {}) if isinstance(schema, Mapping) else {}
+        refused = [
+            name
+            for name in instance
+            if name not in declared and not any(re.search(p, name) for p in patterns)
+        ]
+        what = "is not allowed by the schema (additionalProperties is false)"
+        return [(_joined(path, str(name)), what) for name in refused] or [(where, what)]
+    return [(where, _describe(error))]
+
+
+def _each_once(errors: Iterable[jsonschema.ValidationError]) -> list[tuple[str, str]]:
+    """The problems of ``errors``, each field named once. jsonschema reports a missing field
+    once per field, each error carrying the whole keyword: one error per keyword is read."""
+    seen_keywords: set[tuple[tuple[Any, ...], tuple[Any, ...]]] = set()
+    problems: dict[tuple[str, str], None] = {}
+    for error in sorted(errors, key=lambda e: [str(part) for part in e.absolute_path]):
+        keyword = (tuple(error.absolute_path), tuple(error.absolute_schema_path))
+        if error.validator in ("required", "additionalProperties"):
+            if keyword in seen_keywords:
+                continue
+            seen_keywords.add(keyword)
+        problems.update(dict.fromkeys(_problems(error)))
+    return list(problems)
 
 
 #: keyword -> message template (``{}``: the keyword's value)
@@ -127,9 +171,15 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 class SchemaValidator:
-    """Checks whole documents or partial updates against one entity's JSON Schema."""
+    """Checks whole documents or partial updates against one entity's JSON Schema.
 
-    def __init__(self, schema: Mapping[str, Any], name: str = "document") -> None:
+    The schema is checked when the validator is made (an invalid one is a ValidationError),
+    unless ``deferred``: then on its first use, so that a validator nobody asks anything of
+    (``validation="off"``) never imports jsonschema."""
+
+    def __init__(
+        self, schema: Mapping[str, Any], name: str = "document", *, deferred: bool = False
+    ) -> None:
         self.name = name
         schema = dict(schema)
         properties = dict(schema.get("properties") or {})
@@ -137,20 +187,34 @@ class SchemaValidator:
             properties.setdefault(wire, spec)
         schema["properties"] = properties
         schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
-        try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            raise ValidationError(f"{name}: the entity schema is invalid: {exc.message}") from exc
         self.schema = schema
-        self._validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+        self._compiled: jsonschema.Draft202012Validator | None = None
+        if not deferred:
+            self._validator()
+
+    def _validator(self) -> jsonschema.Draft202012Validator:
+        if self._compiled is None:
+            validator = _draft_validator(self.schema)  # MissingExtraError without jsonschema
+            import jsonschema
+
+            try:
+                validator.check_schema(self.schema)
+            except jsonschema.SchemaError as exc:
+                raise ValidationError(
+                    f"{self.name}: the entity schema is invalid: {exc.message}"
+                ) from exc
+            self._compiled = validator
+        return self._compiled
 
     def errors(self, document: Any) -> list[str]:
-        """Problems of a whole document, as ``"name.field: what"`` (empty: valid)."""
-        found = sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-        return [f"{self.name}.{_error_path(error)}: {_describe(error)}" for error in found]
+        """Problems of a whole document, as ``"name.field: what"`` (empty: valid); each
+        missing or refused field is named once."""
+        found = _each_once(self._validator().iter_errors(document))
+        return [f"{self.name}.{where}: {what}" for where, what in found]
 
     def partial_errors(self, update: Mapping[str, Any]) -> list[str]:
         """Problems of a partial update: only the given (possibly dotted) keys, no ``required``."""
+        self._validator()  # the whole schema is valid before a part of it is used
         problems: list[str] = []
         for key, value in update.items():
             subschema = self._subschema(key.split("."))
@@ -159,11 +223,9 @@ class SchemaValidator:
             if subschema is False:
                 problems.append(f"{self.name}.{key}: is not allowed by the schema")
                 continue
-            validator = jsonschema.Draft202012Validator(subschema, format_checker=_FORMATS)
-            for error in validator.iter_errors(value):
-                inner = _error_path(error)
+            for inner, what in _each_once(_draft_validator(subschema).iter_errors(value)):
                 where = key if inner == "(document)" else f"{key}.{inner}"
-                problems.append(f"{self.name}.{where}: {_describe(error)}")
+                problems.append(f"{self.name}.{where}: {what}")
         return problems
 
     def _subschema(self, parts: list[str]) -> Any:
@@ -198,7 +260,8 @@ def validator_for(cls: type) -> SchemaValidator | None:
     schema = getattr(cls, "__lumi_schema__", None)
     validator = None
     if isinstance(schema, Mapping):
-        validator = SchemaValidator(schema, getattr(cls, "__lumi_entity__", cls.__name__))
+        name = getattr(cls, "__lumi_entity__", cls.__name__)
+        validator = SchemaValidator(schema, name, deferred=True)
     return _VALIDATORS.setdefault(cls, validator)
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lumi._extras import require_extra
+
 if TYPE_CHECKING:
     from lumi.emulator.ai import AIProvider, EmulatedAIProvider, GeneratedImage
     from lumi.emulator.functions import FunctionRequest
     from lumi.emulator.server import Emulator
+
+require_extra("emulator", "the lumi emulator")  # before any module of it imports Werkzeug
 
 __all__ = ["AIProvider", "EmulatedAIProvider", "Emulator", "FunctionRequest", "GeneratedImage"]
 

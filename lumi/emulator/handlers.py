@@ -1,4 +1,5 @@
-"""The enveloped endpoints of PROTOCOL.md: each handler returns ``data`` or raises EmulatorError."""
+"""The enveloped endpoints of docs/protocol.md (§3-§5): each handler returns ``data`` or raises
+EmulatorError."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from pathlib import Path
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -13,15 +12,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
+from lumi._resources import OPENAPI, schema_bytes
 from lumi.emulator import functions as functions_module
 from lumi.emulator import ingest as ingest_module
 from lumi.emulator import users as users_module
 from lumi.emulator.context import Call, required_str
 from lumi.emulator.envelope import NOT_FOUND, EmulatorError, bad_request, json_response
 from lumi.emulator.signature import signed_query
-
-_PACKAGE_SCHEMA = Path(__file__).resolve().parents[1] / "_schema" / "lumi.openapi.yaml"
-_REPO_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "lumi.openapi.yaml"
 
 
 def _int_arg(call: Call, name: str, default: int | None) -> int | None:
@@ -88,15 +85,16 @@ def reset(call: Call) -> Any:
 
 # --- raw responses --------------------------------------------------------------------------
 def openapi(call: Call) -> Response:
-    for path in (_PACKAGE_SCHEMA, _REPO_SCHEMA):
-        if path.is_file():
-            return Response(path.read_bytes(), content_type="application/yaml; charset=utf-8")
-    raise EmulatorError(
-        NOT_FOUND,
-        f"the OpenAPI document is missing: neither {_PACKAGE_SCHEMA} nor {_REPO_SCHEMA} exists"
-        " (run `make codegen`, or reinstall lumi)",
-        status=404,
-    )
+    try:
+        document = schema_bytes(OPENAPI)
+    except OSError as exc:
+        raise EmulatorError(
+            NOT_FOUND,
+            f"the OpenAPI document is missing from the installed package ({exc.strerror}); "
+            "reinstall lumi-sdk",
+            status=404,
+        ) from exc
+    return Response(document, content_type="application/yaml; charset=utf-8")
 
 
 def serve_file(call: Call) -> Response:

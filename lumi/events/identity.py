@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from .._extras import install_command
 from .config import EventsConfigError
 
 logger = logging.getLogger("lumi.events")
@@ -52,7 +53,7 @@ def default_identity_path() -> Path:
     except ImportError:
         raise EventsConfigError(
             "persisting the anonymous id needs the 'platformdirs' package: "
-            "pip install 'lumi[events]' (or pass identity_path=..., or persist_identity=False)"
+            f"{install_command('events')} (or pass identity_path=..., or persist_identity=False)"
         ) from None
     return Path(platformdirs.user_config_dir("lumi")) / "events-identity.json"
 
@@ -63,7 +64,7 @@ def _file_lock(path: Path) -> Any:
     except ImportError:
         raise EventsConfigError(
             "persisting the anonymous id needs the 'filelock' package: "
-            "pip install 'lumi[events]' (or pass persist_identity=False)"
+            f"{install_command('events')} (or pass persist_identity=False)"
         ) from None
     return filelock.FileLock(str(path) + ".lock", thread_local=False)
 

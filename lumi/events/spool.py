@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .._extras import install_command
 from .config import EventsConfigError
 
 logger = logging.getLogger("lumi.events")
@@ -46,7 +47,7 @@ def _filelock() -> Any:
         import filelock
     except ImportError:
         raise EventsConfigError(
-            "spool_dir needs the 'filelock' package: pip install 'lumi[events]'"
+            f"spool_dir needs the 'filelock' package: {install_command('events')}"
         ) from None
     return filelock
 

@@ -35,8 +35,10 @@ def test_every_documented_path_is_routed(emu: Emulator) -> None:
 def test_a_missing_document_is_a_clear_error(
     emu: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(private, "_PACKAGE_SCHEMA", tmp_path / "a.yaml")
-    monkeypatch.setattr(private, "_REPO_SCHEMA", tmp_path / "b.yaml")
+    def missing(name: str) -> bytes:
+        return (tmp_path / name).read_bytes()  # FileNotFoundError, as from a broken install
+
+    monkeypatch.setattr(private, "schema_bytes", missing)
     response = requests.get(emu.url + "/openapi.yaml", timeout=10)
     assert response.status_code == 404
     reply = response.json()

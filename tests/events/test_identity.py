@@ -52,7 +52,7 @@ def test_explicit_persistence_without_the_extra_is_a_clear_error(
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_filelock)
-    with pytest.raises(EventsConfigError, match=r"filelock.*lumi\[events\]"):
+    with pytest.raises(EventsConfigError, match=r"filelock.*pip install 'lumi-sdk\[events\]'"):
         open_identity(Path("/tmp/x.json"), persist=True)
     assert open_identity(None, persist=None).state.distinct_id.startswith("anon_")  # degrades
 

@@ -10,9 +10,12 @@ Settings: ``LUMI = {"PROJECT_ID": ..., "API_BASE_URL": ..., "AUTH_ORIGIN": ..., 
 
 from __future__ import annotations
 
-from .conf import get_integration, get_lumi_user
-from .decorators import lumi_admin_required, lumi_login_required
-from .mixins import LumiAdminRequiredMixin, LumiLoginRequiredMixin
+from lumi._extras import optional_imports
+
+with optional_imports("django", "lumi.contrib.django"):
+    from .conf import get_integration, get_lumi_user
+    from .decorators import lumi_admin_required, lumi_login_required
+    from .mixins import LumiAdminRequiredMixin, LumiLoginRequiredMixin
 
 __all__ = [
     "LumiAdminRequiredMixin",

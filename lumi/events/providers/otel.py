@@ -1,4 +1,4 @@
-"""OpenTelemetry as the system analytics provider (``pip install 'lumi[otel]'``).
+"""OpenTelemetry as the system analytics provider (``pip install 'lumi-sdk[otel]'``).
 
 Each turn becomes a span ``chat`` (renamed ``chat <model>`` once the model is known), each tool
 call a child span ``execute_tool <name>``, each LLM call a child span ``chat <model>``, with the
@@ -17,22 +17,24 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import trace
-from opentelemetry.trace import (
-    NonRecordingSpan,
-    Span,
-    SpanKind,
-    Status,
-    StatusCode,
-    Tracer,
-    TracerProvider,
-)
-from opentelemetry.trace import SpanContext as OtelSpanContext
-
+from lumi._extras import optional_imports
 from lumi._version import __version__
 
 from ..tracecontext import parse_traceparent
 from . import SpanContext, TurnContext
+
+with optional_imports("otel", "lumi.events.providers.otel"):
+    from opentelemetry import trace
+    from opentelemetry.trace import (
+        NonRecordingSpan,
+        Span,
+        SpanKind,
+        Status,
+        StatusCode,
+        Tracer,
+        TracerProvider,
+    )
+    from opentelemetry.trace import SpanContext as OtelSpanContext
 
 OPERATION = "gen_ai.operation.name"
 REQUEST_MODEL = "gen_ai.request.model"

@@ -1,4 +1,4 @@
-"""PostHog as the UI analytics provider (``pip install 'lumi[posthog]'``).
+"""PostHog as the UI analytics provider (``pip install 'lumi-sdk[posthog]'``).
 
 ::
 
@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
+
+from lumi._extras import optional_imports
 
 from . import TurnContext
 
@@ -85,7 +87,8 @@ class PostHogProvider:
         URLs."""
         self._owns_client = client is None and api_key is not None
         if client is None and api_key is not None:
-            import posthog
+            with optional_imports("posthog", "PostHogProvider(api_key=...)"):
+                import posthog
 
             client = posthog.Posthog(api_key, host=host, before_send=self.before_send)
         self.client: PostHogClient | None = client
