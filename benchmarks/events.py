@@ -1,11 +1,21 @@
-"""lumi.events vs posthog-python, both pointed at the same loopback sink, in the same run.
+"""lumi.events vs posthog-python with full turns, both pointed at the same loopback sink.
 
-1. Caller-thread cost: one finished turn (turn() + set_messages + annotate + finish()) against
-   one ``posthog.Client.capture()`` of the same content, the PostHog client in its default
-   asynchronous mode. Both queues are made large enough that nothing is dropped (a drop is
-   cheaper than an enqueue and would flatter whichever side drops).
-2. Sustained delivery: events/s from the first enqueue until the sink has every event, for
-   lumi.events (NDJSON batches of max_batch_bytes) and for PostHog (``flush()``).
+A full turn is what a chat app records per exchange: ``session.turn()``, ``wrap_llm`` around
+the model call, ``set_messages`` with two messages, ``annotate``, ``finish()``. The PostHog
+baseline is one ``Client.capture()`` of an equivalent properties dict (ids, model, prompt id,
+latency, the two messages, the annotation), the client in its default asynchronous mode.
+
+1. Caller-thread CPU: ``time.thread_time()`` of the calling thread per full turn / capture,
+   bursts of calls (the background senders drain between bursts, untimed), interleaved rounds,
+   median.
+2. Sustained delivery: events/s from the first call until the sink has every event, for the
+   same number of events, each round in a fresh process (so each candidate's peak RSS is its
+   own), rounds interleaved (PostHog, lumi, PostHog, ...), medians. lumi.events runs with its
+   default queue (``max_queue_events=10_000``) and must drop nothing; PostHog gets a queue
+   large enough that it drops nothing either. Peak RSS is reported for lumi.events at N and
+   5 N events: bounded by the queue, it does not grow with N.
+
+Run: ``.venv/bin/python -m benchmarks.events`` (the figures are ratios; the machine is shared).
 """
 
 from __future__ import annotations
@@ -13,24 +23,26 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing
+import resource
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import posthog
 import requests
-
-from lumi.events import Tracker
-
-from ._timing import report
 
 MESSAGES = [
     {"role": "user", "content": "What is the capital of France? " * 4},
     {"role": "assistant", "content": "The capital of France is Paris. " * 6},
 ]
+ANSWER = MESSAGES[1]["content"]
+
+
+def _fake_llm() -> str:
+    return ANSWER
 
 
 def _serve(port_out: Any) -> None:
@@ -53,8 +65,12 @@ def _serve(port_out: Any) -> None:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
+            nonlocal count
             with lock:
-                self._reply(str(count).encode())
+                value = count
+                if self.path.startswith("/reset"):
+                    count = 0
+            self._reply(str(value).encode())
 
         def do_POST(self) -> None:
             nonlocal count
@@ -85,125 +101,192 @@ class Sink:
         self.process.start()
         self.url = f"http://127.0.0.1:{ports.get(timeout=60)}"
 
-    def count(self) -> int:
-        return int(requests.get(self.url + "/count", timeout=10).text)
-
-    def wait_for(self, total: int, timeout: float = 120) -> float:
-        started = time.perf_counter()
-        while time.perf_counter() - started < timeout:
-            if self.count() >= total:
-                return time.perf_counter()
-            time.sleep(0.002)
-        raise RuntimeError(f"the sink got {self.count()} of {total} events")
+    def reset(self) -> None:
+        requests.get(self.url + "/reset", timeout=10)
 
     def close(self) -> None:
         self.process.terminate()
         self.process.join()
 
 
-def _lumi(sink: Sink) -> Tracker:
-    return Tracker(
-        endpoint=sink.url, write_key="gi_bench", persist_identity=False, max_queue_events=500_000
+def _wait_for(url: str, total: int, timeout: float = 300) -> float:
+    started = time.perf_counter()
+    with requests.Session() as http:
+        while time.perf_counter() - started < timeout:
+            if int(http.get(url + "/count", timeout=10).text) >= total:
+                return time.perf_counter()
+            time.sleep(0.002)
+    raise RuntimeError(f"the sink did not get {total} events")
+
+
+def _lumi_tracker(url: str, **options: Any) -> Any:
+    from lumi.events import Tracker
+
+    return Tracker(endpoint=url, write_key="gi_bench", persist_identity=False, **options)
+
+
+def _posthog_client(url: str) -> Any:
+    import posthog
+
+    return posthog.Client("phc_bench", host=url, max_queue_size=1_000_000)
+
+
+def _full_turn(session: Any) -> None:
+    turn = session.turn()
+    turn.wrap_llm(_fake_llm, model="gpt-4o", prompt_id="bench-v1")
+    turn.set_messages(MESSAGES)
+    turn.annotate(tokens=42)
+    turn.finish()
+
+
+def _posthog_capture(client: Any, distinct_id: str, session_id: str, seq: list[int]) -> None:
+    seq[0] += 1
+    client.capture(
+        "turn",
+        distinct_id=distinct_id,
+        properties={
+            "session_id": session_id,
+            "turn_seq": seq[0],
+            "model": "gpt-4o",
+            "prompt_id": "bench-v1",
+            "latency_ms": 0.01,
+            "status": "ok",
+            "messages": MESSAGES,
+            "tokens": 42,
+        },
     )
 
 
-def _posthog(sink: Sink) -> posthog.Client:
-    return posthog.Client("phc_bench", host=sink.url, max_queue_size=500_000)
+# -- 1. caller-thread CPU ------------------------------------------------------------------------
 
 
-def _burst_cost(fn: Callable[[], None], drain: Callable[[], None], bursts: int, size: int) -> float:
-    """Median per-call time over bursts of ``size`` calls; between bursts (not timed) the
-    background sender drains, so a burst measures what the caller pays, not a backlog."""
-    samples = []
-    for _ in range(bursts):
-        started = time.perf_counter()
-        for _ in range(size):
-            fn()
-        samples.append((time.perf_counter() - started) / size)
-        drain()
-    return statistics.median(samples)
+def _burst_cpu(fn: Callable[[], None], size: int) -> float:
+    started = time.thread_time()
+    for _ in range(size):
+        fn()
+    return (time.thread_time() - started) / size
 
 
-def caller_cost(bursts: int, size: int) -> list[tuple[str, float]]:
+def caller_cpu(rounds: int, size: int) -> tuple[float, float]:
+    """Median caller-thread CPU seconds per call: (posthog capture, lumi full turn)."""
     sink = Sink()
-    tracker, client = _lumi(sink), _posthog(sink)
+    tracker = _lumi_tracker(sink.url, max_queue_events=1_000_000)
+    client = _posthog_client(sink.url)
     session = tracker.session.start()
     distinct_id = tracker.get_distinct_id()
-
-    def lumi_turn() -> None:
-        turn = session.turn()
-        turn.set_messages(MESSAGES)
-        turn.annotate(tokens=42)
-        turn.finish()
-
-    def posthog_capture() -> None:
-        client.capture(
-            "turn",
-            distinct_id=distinct_id,
-            properties={
-                "session_id": session.session_id,
-                "messages": MESSAGES,
-                "tokens": 42,
-                "model": "gpt-4o",
-            },
-        )
-
-    rows = [
-        (
-            "posthog Client.capture() (async mode)",
-            _burst_cost(posthog_capture, client.flush, bursts, size),
+    seq = [0]
+    candidates: dict[str, tuple[Callable[[], None], Callable[[], object]]] = {
+        "posthog": (
+            lambda: _posthog_capture(client, distinct_id, session.session_id, seq),
+            client.flush,
         ),
-        (
-            "lumi.events turn: turn()+set_messages+finish()",
-            _burst_cost(lumi_turn, lambda: tracker.flush(timeout=60), bursts, size),
-        ),
-    ]
+        "lumi": (lambda: _full_turn(session), lambda: tracker.flush(timeout=120)),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for fn, drain in candidates.values():  # warm up
+        _burst_cpu(fn, size)
+        drain()
+    for _ in range(rounds):
+        for name, (fn, drain) in candidates.items():
+            samples[name].append(_burst_cpu(fn, size))
+            drain()
     stats = tracker.stats()
     assert stats["dropped"] == 0 and stats["pending"] == 0, stats
     tracker.shutdown(timeout=60)
     client.shutdown()
     sink.close()
-    return rows
+    return statistics.median(samples["posthog"]), statistics.median(samples["lumi"])
 
 
-def delivery_rate(name: str, total: int, build: Callable[[Sink], Any]) -> float:
-    sink = Sink()
-    target = build(sink)
-    started = time.perf_counter()
-    if isinstance(target, Tracker):
-        session = target.session.start()
+# -- 2. sustained delivery, one process per round ------------------------------------------------
+
+
+def _delivery_child(kind: str, url: str, total: int, out: Any) -> None:
+    """In a fresh process: send ``total`` full turns (or captures), wait for the sink."""
+    import gc
+
+    if kind == "lumi":
+        tracker = _lumi_tracker(url)  # the default queue: 10,000 events
+        session = tracker.session.start()
+        gc.collect()
+        base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
+        started = time.perf_counter()
         for _ in range(total):
-            turn = session.turn()
-            turn.set_messages(MESSAGES)
-            turn.finish()
-        target.flush(timeout=120)
+            _full_turn(session)
+        tracker.flush(timeout=300)
+        ended = _wait_for(url, total)
+        cpu = time.process_time() - cpu
+        stats = tracker.stats()
+        tracker.shutdown(timeout=10)
     else:
+        client = _posthog_client(url)
+        seq = [0]
+        gc.collect()
+        base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
+        started = time.perf_counter()
         for _ in range(total):
-            target.capture("turn", distinct_id="u", properties={"messages": MESSAGES})
-        target.flush()
-    ended = sink.wait_for(total)
-    rate = total / (ended - started)
-    if isinstance(target, Tracker):
-        target.shutdown(timeout=10)
-    else:
-        target.shutdown()
-    sink.close()
-    print(f"  {name:<44} {rate:10.0f} events/s")
-    return rate
-
-
-def main(bursts: int = 40, size: int = 100, total: int = 20_000) -> None:
-    rows = caller_cost(bursts, size)
-    report(
-        f"caller-thread cost of one event ({bursts} bursts of {size}, median)",
-        rows,
-        "posthog Client.capture() (async mode)",
+            _posthog_capture(client, "u", "s" * 32, seq)
+        client.flush()
+        ended = _wait_for(url, total)
+        cpu = time.process_time() - cpu
+        stats = {}
+        client.shutdown()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.put(
+        {
+            "rate": total / (ended - started),
+            "cpu_us": cpu / total * 1e6,
+            "peak_mb": peak / 1024,
+            "growth_mb": (peak - base_rss) / 1024,
+            "stats": stats,
+        }
     )
-    print(f"sustained delivery of {total} events to a loopback sink")
-    ph = delivery_rate("posthog-python (capture + flush)", total, _posthog)
-    lumi_rate = delivery_rate("lumi.events (finish + flush)", total, _lumi)
-    print(f"  ratio lumi.events / posthog: x{lumi_rate / ph:.2f}")
+
+
+def delivery(sink: Sink, kind: str, total: int) -> dict[str, Any]:
+    sink.reset()
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_delivery_child, args=(kind, sink.url, total, out))
+    child.start()
+    result: dict[str, Any] = out.get(timeout=600)
+    child.join()
+    return result
+
+
+def main(rounds: int = 5, total: int = 20_000, cpu_rounds: int = 15, size: int = 200) -> None:
+    posthog_cpu, lumi_cpu = caller_cpu(cpu_rounds, size)
+    print(f"caller-thread CPU per call ({cpu_rounds} interleaved rounds of {size}, median)")
+    print(f"  posthog Client.capture() (async mode)   {posthog_cpu * 1e6:8.1f} µs")
+    print(f"  lumi.events full turn                    {lumi_cpu * 1e6:8.1f} µs")
+    print(f"  ratio lumi / posthog: x{lumi_cpu / posthog_cpu:.2f}")
+
+    sink = Sink()
+    rates: dict[str, list[float]] = {"posthog": [], "lumi": []}
+    peaks: list[float] = []
+    for _ in range(rounds):
+        for kind in ("posthog", "lumi"):
+            result = delivery(sink, kind, total)
+            rates[kind].append(result["rate"])
+            if kind == "lumi":
+                stats = result["stats"]
+                assert stats["dropped"] == 0 and stats["sent"] == total, stats
+                peaks.append(result["peak_mb"])
+    big = delivery(sink, "lumi", 5 * total)
+    assert big["stats"]["dropped"] == 0, big["stats"]
+    sink.close()
+    ph, lumi = statistics.median(rates["posthog"]), statistics.median(rates["lumi"])
+    print(f"sustained delivery of {total} events to a loopback sink ({rounds} rounds, median)")
+    print(f"  posthog-python (capture + flush)         {ph:8.0f} events/s")
+    print(f"  lumi.events (full turns, default queue)  {lumi:8.0f} events/s, 0 dropped")
+    print(f"  ratio lumi.events / posthog: x{lumi / ph:.2f}")
+    print(
+        f"  lumi.events peak RSS: {statistics.median(peaks):.1f} MB at {total} events, "
+        f"{big['peak_mb']:.1f} MB at {5 * total} events ({big['rate']:.0f} events/s)"
+    )
 
 
 if __name__ == "__main__":
-    main()
+    main(*(int(a) for a in sys.argv[1:]))

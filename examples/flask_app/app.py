@@ -145,8 +145,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # One conversation turn, recorded with the user's id and this request's trace.
         with current_lumi_session().turn() as turn:
             turn.set_messages(messages)
-            result = turn.wrap_llm(generate, model="gemini-2.5-flash", prompt_id="note-summary-v1")(
-                messages=messages
+            result = turn.wrap_llm(
+                lambda: generate(messages=messages),
+                model="gemini-2.5-flash",
+                prompt_id="note-summary-v1",
             )
             turn.add_message("assistant", result.content)
         return {"summary": result.content, "turn_id": turn.turn_id}

@@ -57,6 +57,8 @@ class UIEvent:
     turn_id: str | Unset = attrs.field(default=UNSET, metadata={"wire": "turn_id"})
     input_id: str | Unset = attrs.field(default=UNSET, metadata={"wire": "input_id"})
     """Identifies one chat input box."""
+    message_id: str | Unset = attrs.field(default=UNSET, metadata={"wire": "message_id"})
+    """chat_message_submitted: the application's id of the submitted message."""
     typing_duration_ms: float | Unset = attrs.field(
         default=UNSET, metadata={"wire": "typing_duration_ms"}
     )
@@ -197,8 +199,11 @@ class TurnEvent:
     end_ts: int = attrs.field(metadata={"wire": "end_ts"})
     """Turn end (epoch ms)."""
     latency_ms: float = attrs.field(metadata={"wire": "latency_ms"})
-    """end - start, monotonic clock, fractional ms."""
+    """The whole turn: end - start, monotonic clock, fractional ms."""
     status: Literal["ok", "error"] = attrs.field(metadata={"wire": "status"})
+    """error when the turn raised, or when its last LLM call failed (a failed attempt followed by a
+    successful one leaves the turn ok; both calls are in llm_calls).
+    """
     capture_mode: Literal["full", "masked", "none"] = attrs.field(metadata={"wire": "capture_mode"})
     """How the transcript was captured: as is, masked, or not at all."""
     message_count: int = attrs.field(metadata={"wire": "message_count"})
@@ -206,7 +211,12 @@ class TurnEvent:
     """The span id of an incoming traceparent this session continues."""
     traceparent: str | Unset = attrs.field(default=UNSET, metadata={"wire": "traceparent"})
     """The W3C traceparent of this turn, as passed downstream."""
+    llm_latency_ms: float | Unset = attrs.field(default=UNSET, metadata={"wire": "llm_latency_ms"})
+    """Time spent in the turn's LLM calls (their latencies added up): what the lumina-sdk calls a
+    turn's latency. Absent when the turn made no LLM call.
+    """
     error: ErrorInfo | Unset = attrs.field(default=UNSET, metadata={"wire": "error"})
+    """Why the turn failed: its exception, else the error of its last, failed LLM call."""
     model: str | Unset = attrs.field(default=UNSET, metadata={"wire": "model"})
     """Model of the last LLM call of the turn."""
     prompt_id: str | Unset = attrs.field(default=UNSET, metadata={"wire": "prompt_id"})
@@ -221,7 +231,9 @@ class TurnEvent:
     annotations: dict[str, Any] | Unset = attrs.field(
         default=UNSET, metadata={"wire": "annotations"}
     )
-    """Free-form: UI session ids, replay URLs, token counts, flags. Sent as given (never masked)."""
+    """Free-form: token counts, flags... Sent as given (never masked). With a UI analytics
+    provider: ui_session_id and ui_replay_url (the lumina-sdk's keys).
+    """
     sample_rate: float | Unset = attrs.field(default=UNSET, metadata={"wire": "sample_rate"})
     """The sampling rate this event was kept at, to weight counts."""
 

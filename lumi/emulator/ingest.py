@@ -1,9 +1,15 @@
-"""The events inbox: ``POST /collect/sdk/events`` (NDJSON), de-duplicated by ``event_id``."""
+"""The events inbox: ``POST /collect/sdk/events`` (NDJSON), de-duplicated by ``event_id``.
+
+An event without ``event_id`` (the lumina-sdk's troubleshooting ping
+``{"source":"test","name":"ping"}``) is stored under an id the emulator assigns, counted in
+the reply's ``assigned_ids``; it cannot be de-duplicated, so a client should always send one.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import uuid
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -52,17 +58,26 @@ def decode_body(raw: bytes, content_type: str | None, content_encoding: str | No
         raise IngestRefused(415, "the body is not UTF-8 text") from None
 
 
-def _parse_line(text: str) -> dict[str, Any]:
+def _parse_line(text: str) -> tuple[dict[str, Any], bool]:
+    """The event, and whether its ``event_id`` was assigned here (it had none)."""
     try:
         event = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("not JSON: nested too deeply") from None
     if not isinstance(event, dict):
         raise ValueError(f"an event must be a JSON object, not {type(event).__name__}")
     event_id = event.get("event_id")
+    if event_id is None:
+        event["event_id"] = f"emu-{uuid.uuid4()}"
+        return event, True
     if not isinstance(event_id, str) or not event_id:
-        raise ValueError("event_id is required: a unique string per event (the de-duplication key)")
-    return event
+        raise ValueError(
+            "event_id must be a non-empty string (the de-duplication key), "
+            f"not {json.dumps(event_id)[:40]}"
+        )
+    return event, False
 
 
 class EventsInbox:
@@ -73,8 +88,9 @@ class EventsInbox:
         self._clock = clock
 
     def ingest(self, text: str) -> dict[str, Any]:
-        """Store every good line; returns ``{accepted, duplicates, errors: [{line, message}]}``."""
-        accepted = duplicates = 0
+        """Store every good line; returns ``{accepted, duplicates, assigned_ids, errors: [{line,
+        message}]}`` (``assigned_ids``: accepted events that came without an ``event_id``)."""
+        accepted = duplicates = assigned = 0
         errors: list[dict[str, Any]] = []
         received_at = datetime.fromtimestamp(self._clock(), tz=timezone.utc).isoformat()
         with self._db.transaction() as conn:
@@ -82,10 +98,11 @@ class EventsInbox:
                 if not line.strip():
                     continue
                 try:
-                    event = _parse_line(line)
+                    event, new_id = _parse_line(line)
                 except ValueError as exc:
                     errors.append({"line": number, "message": str(exc)})
                     continue
+                assigned += new_id
                 project = event.get("project_id", event.get("projectId"))
                 inserted = conn.execute(
                     "INSERT OR IGNORE INTO events (event_id, project_id, received_at, event)"
@@ -101,7 +118,12 @@ class EventsInbox:
                     accepted += 1
                 else:
                     duplicates += 1
-        return {"accepted": accepted, "duplicates": duplicates, "errors": errors}
+        return {
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "assigned_ids": assigned,
+            "errors": errors,
+        }
 
     def events(
         self, project_id: str | None = None, after: int = 0, limit: int | None = None

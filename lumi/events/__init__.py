@@ -8,7 +8,7 @@
     session = tracker.session.start()
     with session.turn() as turn:
         turn.set_messages([{"role": "user", "content": question}])
-        answer = turn.wrap_llm(call_model, model="gpt-4o", prompt_id="qa-v1")(question)
+        answer = turn.wrap_llm(lambda: call_model(question), model="gpt-4o", prompt_id="qa-v1")
 
 ``finish()`` only enqueues: a background worker batches events as NDJSON and delivers them with
 retries; see the README section "Event tracking" for identity, privacy, sampling, delivery
@@ -20,29 +20,52 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .chat_input import ChatInputTracker, content_hash
-from .config import CaptureTranscript, EventsConfigError, TrackerConfig
+from .config import CaptureTranscript, EventsConfigError, TrackerConfig, TrackerOptions
 from .context import RequestScope
 from .decorators import llm, tool
 from .privacy import mask_pii
-from .providers import SpanContext, SystemAnalyticsProvider, TurnContext, UIAnalyticsProvider
-from .session import Session, SessionManager, Turn, active_turn
+from .providers import (
+    SpanContext,
+    Status,
+    SystemAnalyticsProvider,
+    TurnContext,
+    UIAnalyticsProvider,
+)
+from .session import (
+    LLMMeta,
+    RetrievalInfo,
+    RetrievalResult,
+    Session,
+    SessionManager,
+    ToolOptions,
+    Turn,
+    active_turn,
+)
 from .tracecontext import TraceParent, format_traceparent, parse_traceparent
 from .tracker import Tracker
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _default: Tracker | None = None
 _default_lock = threading.Lock()
 
 
-def init(**options: Any) -> Tracker:
-    """Create the module-level default tracker (options: see :class:`TrackerConfig`; the write
-    key and endpoint default to LUMINA_WRITE_KEY / LUMINA_ENDPOINT) and return it."""
+def init(**options: Unpack[TrackerOptions]) -> Tracker:
+    """Create the module-level default tracker and return it. The options
+    (:class:`TrackerOptions`) are :class:`Tracker`'s; the write key and endpoint default to
+    LUMINA_WRITE_KEY / LUMINA_ENDPOINT. Providers are checked here: one missing a member is
+    refused with :class:`EventsConfigError` naming it. A previous default tracker is shut down
+    (flushed within its ``exit_timeout_s``)."""
     global _default
     tracker = Tracker(**options)
     with _default_lock:
-        _default = tracker
+        previous, _default = _default, tracker
+    if previous is not None:  # one default: its worker and providers must not run on
+        previous.shutdown(timeout=previous.config.exit_timeout_s)
     return tracker
 
 
@@ -77,7 +100,7 @@ session = _DefaultSession()
 
 
 def identify(
-    user_id: str, properties: Mapping[str, Any] | None = None, new_session: bool = False
+    user_id: str, properties: Mapping[str, object] | None = None, new_session: bool = False
 ) -> None:
     """See :meth:`Tracker.identify` (default tracker)."""
     get_tracker().identify(user_id, properties, new_session)
@@ -129,23 +152,29 @@ def stats() -> dict[str, int]:
     return get_tracker().stats()
 
 
-def chat_input(input_id: str | None = None) -> ChatInputTracker:
-    tracker = get_tracker()
-    return ChatInputTracker(tracker, input_id)
+def chat_input(session_id: str | None = None, *, input_id: str | None = None) -> ChatInputTracker:
+    """See :meth:`Tracker.chat_input` (default tracker)."""
+    return get_tracker().chat_input(session_id, input_id=input_id)
 
 
 __all__ = [
     "CaptureTranscript",
     "ChatInputTracker",
     "EventsConfigError",
+    "LLMMeta",
     "RequestScope",
+    "RetrievalInfo",
+    "RetrievalResult",
     "Session",
     "SessionManager",
     "SpanContext",
+    "Status",
     "SystemAnalyticsProvider",
+    "ToolOptions",
     "TraceParent",
     "Tracker",
     "TrackerConfig",
+    "TrackerOptions",
     "Turn",
     "TurnContext",
     "UIAnalyticsProvider",

@@ -23,11 +23,17 @@ def _json_fallback(value: object) -> str:
     return str(value)
 
 
+# One encoder, built once (json.dumps with options builds a new one per call). NaN and
+# Infinity are not JSON: an event holding one is refused alone (counted as rejected) rather
+# than making a strict receiver refuse its whole batch.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_fallback, allow_nan=False
+)
+
+
 def encode_event(wire: dict[str, Any]) -> bytes:
     """One NDJSON line (without the newline)."""
-    return json.dumps(
-        wire, ensure_ascii=False, separators=(",", ":"), default=_json_fallback
-    ).encode("utf-8")
+    return _ENCODER.encode(wire).encode("utf-8")
 
 
 class Pending:

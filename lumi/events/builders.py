@@ -1,170 +1,152 @@
-"""From what a turn recorded to the wire dict, through the generated event classes.
+"""The wire dicts of ``schema/events.schema.json``, built directly from what was recorded.
 
 These run on the delivery worker (or before a spool write), never holding the caller: privacy
-(masking) and serialisation happen here. The classes come from ``schema/events.schema.json``
-via codegen (``lumi/_generated/events.py``); ``lumi.serde.unstructure`` writes them.
+(masking) happens here, and the dict is encoded once, in :mod:`lumi.events.buffer`. Keys are
+the schema's wire names, written as literals (the schema is the one table of them); a test
+checks every emitted event against the schema and the generated classes of
+``lumi/_generated/events.py``. Optional fields are left out rather than sent as null.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from lumi._generated import events as models
-from lumi._unset import UNSET, Unset
 from lumi._version import __version__
-from lumi.serde import unstructure as to_wire
 
 from .calls import CallRecord
 from .privacy import Privacy
 
+if TYPE_CHECKING:
+    from .session import Retrieval, Turn
+
 SOURCE = "lumi-python"
-T = TypeVar("T")
+Wire = dict[str, Any]
 
 
-@functools.cache
-def _python_names(cls: Any) -> dict[str, str]:
-    return {f.metadata.get("wire", f.name): f.alias for f in attrs.fields(cls)}
+def _event(event_id: str, kind: str, name: str, timestamp: int, distinct_id: str) -> Wire:
+    """The fields every event starts with."""
+    return {
+        "event_id": event_id,
+        "type": kind,
+        "name": name,
+        "timestamp": timestamp,
+        "source": SOURCE,
+        "sdk_version": __version__,
+        "distinct_id": distinct_id,
+    }
 
 
-def make(cls: type[T], **wire: Any) -> T:
-    """An instance of a generated class from keyword arguments named by *wire* name, so this
-    module does not depend on codegen's Python renaming rules (``error`` -> ``error_`` ...)."""
-    names = _python_names(cls)  # type: ignore[arg-type]
-    return cls(**{names[key]: value for key, value in wire.items()})
-
-
-@attrs.frozen(kw_only=True)
-class RetrievalRecord:
-    source: str
-    query: str | None
-    ts: int
-    results: tuple[tuple[str, float | None, str | None], ...]
-
-
-@attrs.frozen(kw_only=True)
-class TurnRecord:
-    """Everything a finished turn carries, frozen at ``finish()``."""
-
-    event_id: str
-    timestamp: int
-    distinct_id: str
-    session_id: str
-    turn_id: str
-    turn_seq: int
-    parent_span_id: str | None
-    traceparent: str
-    start_ts: int
-    end_ts: int
-    latency_ms: float
-    error: tuple[str, str] | None
-    messages: tuple[tuple[str, str], ...]
-    calls: tuple[CallRecord, ...]
-    retrievals: tuple[RetrievalRecord, ...]
-    annotations: dict[str, Any]
-    sample_rate: float
-
-
-def _opt(value: Any) -> Any:
-    return UNSET if value is None else value
-
-
-def _error(
-    privacy: Privacy, error_type: str | None, message: str | None
-) -> models.ErrorInfo | Unset:
-    if error_type is None:
-        return UNSET
+def _error(privacy: Privacy, error_type: str, message: str | None) -> Wire:
+    out: Wire = {"type": error_type}
     text = privacy.content(message) if message else None
-    return make(models.ErrorInfo, type=error_type, message=_opt(text))
+    if text is not None:
+        out["message"] = text
+    return out
 
 
-def _llm(call: CallRecord, privacy: Privacy) -> models.LLMCall:
-    return make(
-        models.LLMCall,
-        span_id=call.span_id,
-        model=_opt(call.meta.get("model")),
-        prompt_id=_opt(call.meta.get("prompt_id")),
-        start_ts=call.start_ts,
-        latency_ms=round(call.latency_ms or 0.0, 3),
-        first_token_ms=UNSET if call.first_token_ms is None else round(call.first_token_ms, 3),
-        streamed=call.streamed,
-        chunk_count=call.chunk_count if call.streamed else UNSET,
-        status=call.status,
-        error=_error(privacy, call.error_type, call.error_message),
-    )
+def _llm(call: CallRecord, privacy: Privacy) -> Wire:
+    out: Wire = {"span_id": call.span_id}
+    meta = call.meta
+    if "model" in meta:
+        out["model"] = meta["model"]
+    if "prompt_id" in meta:
+        out["prompt_id"] = meta["prompt_id"]
+    out["start_ts"] = call.start_ts
+    out["latency_ms"] = round(call.latency_ms or 0.0, 3)
+    if call.first_token_ms is not None:
+        out["first_token_ms"] = round(call.first_token_ms, 3)
+    out["streamed"] = call.streamed
+    if call.streamed:
+        out["chunk_count"] = call.chunk_count
+    out["status"] = call.status
+    if call.error_type is not None:
+        out["error"] = _error(privacy, call.error_type, call.error_message)
+    return out
 
 
-def _tool(call: CallRecord, privacy: Privacy) -> models.ToolCall:
-    return make(
-        models.ToolCall,
-        span_id=call.span_id,
-        name=call.name,
-        type=_opt(call.meta.get("type")),
-        target=_opt(call.meta.get("target")),
-        version=_opt(call.meta.get("version")),
-        start_ts=call.start_ts,
-        latency_ms=round(call.latency_ms or 0.0, 3),
-        status=call.status,
-        error=_error(privacy, call.error_type, call.error_message),
-    )
+def _tool(call: CallRecord, privacy: Privacy) -> Wire:
+    out: Wire = {"span_id": call.span_id, "name": call.name}
+    meta = call.meta
+    for key in ("type", "target", "version"):
+        if key in meta:
+            out[key] = meta[key]
+    out["start_ts"] = call.start_ts
+    out["latency_ms"] = round(call.latency_ms or 0.0, 3)
+    out["status"] = call.status
+    if call.error_type is not None:
+        out["error"] = _error(privacy, call.error_type, call.error_message)
+    return out
 
 
-def _retrieval(record: RetrievalRecord, privacy: Privacy) -> models.Retrieval:
+def _retrieval(record: Retrieval, privacy: Privacy) -> Wire:
+    out: Wire = {"source": record.source}
+    if record.query is not None:
+        query = privacy.content(record.query)
+        if query is not None:
+            out["query"] = query
+    out["ts"] = record.ts
     results = []
     for rid, score, content in record.results:
-        text = privacy.content(content) if content is not None else None
-        results.append(make(models.RetrievalResult, id=rid, score=_opt(score), content=_opt(text)))
-    query = privacy.content(record.query) if record.query is not None else None
-    return make(
-        models.Retrieval, source=record.source, query=_opt(query), ts=record.ts, results=results
-    )
+        item: Wire = {"id": rid}
+        if score is not None:
+            item["score"] = score
+        if content is not None:
+            text = privacy.content(content)
+            if text is not None:
+                item["content"] = text
+        results.append(item)
+    out["results"] = results
+    return out
 
 
-def turn_event(record: TurnRecord, privacy: Privacy) -> dict[str, Any]:
-    llm_calls = [c for c in record.calls if c.kind == "llm"]
-    tools = [c for c in record.calls if c.kind == "tool"]
-    last_llm = llm_calls[-1] if llm_calls else None
-    messages: list[models.Message] | Unset = UNSET
+def turn_event(turn: Turn, privacy: Privacy, sample_rate: float) -> Wire:
+    """A finished turn (its state no longer changes) as a ``TurnEvent``."""
+    session = turn.session
+    event = _event(turn.event_id, "turn", "turn", turn.end_ts, turn.distinct_id)
+    event["session_id"] = session.session_id
+    event["turn_id"] = turn.turn_id
+    event["turn_seq"] = turn.seq
+    if session.parent_span_id is not None:
+        event["parent_span_id"] = session.parent_span_id
+    event["traceparent"] = turn.traceparent
+    event["start_ts"] = turn.start_ts
+    event["end_ts"] = turn.end_ts
+    event["latency_ms"] = round(turn.latency_ms, 3)
+    llm_latency = turn.llm_latency_ms
+    if llm_latency is not None:
+        event["llm_latency_ms"] = round(llm_latency, 3)
+    calls = turn.calls
+    llm_calls = [c for c in calls if c.kind == "llm"]
+    event["status"] = turn.status
+    error = turn.error
+    if error is not None:
+        event["error"] = _error(privacy, *error)
+    if llm_calls:
+        last = llm_calls[-1].meta
+        if "model" in last:
+            event["model"] = last["model"]
+        if "prompt_id" in last:
+            event["prompt_id"] = last["prompt_id"]
+    event["capture_mode"] = privacy.mode.value
+    messages = turn.messages
+    event["message_count"] = len(messages)
     if privacy.sends_content:
-        messages = [
-            make(models.Message, role=role, content=privacy.content(content) or "")
-            for role, content in record.messages
+        event["messages"] = [
+            {"role": role, "content": privacy.content(content) or ""} for role, content in messages
         ]
-    event = make(
-        models.TurnEvent,
-        event_id=record.event_id,
-        type="turn",
-        name="turn",
-        timestamp=record.timestamp,
-        source=SOURCE,
-        sdk_version=__version__,
-        distinct_id=record.distinct_id,
-        session_id=record.session_id,
-        turn_id=record.turn_id,
-        turn_seq=record.turn_seq,
-        parent_span_id=_opt(record.parent_span_id),
-        traceparent=record.traceparent,
-        start_ts=record.start_ts,
-        end_ts=record.end_ts,
-        latency_ms=round(record.latency_ms, 3),
-        status="error" if record.error is not None else "ok",
-        error=UNSET if record.error is None else _error(privacy, *record.error),
-        model=UNSET if last_llm is None else _opt(last_llm.meta.get("model")),
-        prompt_id=UNSET if last_llm is None else _opt(last_llm.meta.get("prompt_id")),
-        capture_mode=privacy.mode.value,
-        message_count=len(record.messages),
-        messages=messages,
-        llm_calls=[_llm(c, privacy) for c in llm_calls] or UNSET,
-        tool_calls=[_tool(c, privacy) for c in tools] or UNSET,
-        retrievals=[_retrieval(r, privacy) for r in record.retrievals] or UNSET,
-        annotations=record.annotations or UNSET,
-        sample_rate=record.sample_rate,
-    )
-    wire: dict[str, Any] = to_wire(event)
-    return wire
+    if llm_calls:
+        event["llm_calls"] = [_llm(c, privacy) for c in llm_calls]
+    tools = [c for c in calls if c.kind == "tool"]
+    if tools:
+        event["tool_calls"] = [_tool(c, privacy) for c in tools]
+    if turn.retrievals:
+        event["retrievals"] = [_retrieval(r, privacy) for r in turn.retrievals]
+    annotations = turn.annotations
+    if annotations:
+        event["annotations"] = dict(annotations)
+    event["sample_rate"] = sample_rate
+    return event
 
 
 def span_event(
@@ -177,30 +159,27 @@ def span_event(
     call: CallRecord,
     privacy: Privacy,
     sample_rate: float,
-) -> dict[str, Any]:
-    event = make(
-        models.SpanEvent,
-        event_id=event_id,
-        type="span",
-        name="llm_call" if call.kind == "llm" else "tool_call",
-        timestamp=timestamp,
-        source=SOURCE,
-        sdk_version=__version__,
-        distinct_id=distinct_id,
-        session_id=session_id,
-        span_id=call.span_id,
-        parent_span_id=_opt(parent_span_id),
-        start_ts=call.start_ts,
-        end_ts=call.start_ts + round(call.latency_ms or 0.0),
-        latency_ms=round(call.latency_ms or 0.0, 3),
-        status=call.status,
-        error=_error(privacy, call.error_type, call.error_message),
-        llm_call=_llm(call, privacy) if call.kind == "llm" else UNSET,
-        tool_call=_tool(call, privacy) if call.kind == "tool" else UNSET,
-        sample_rate=sample_rate,
-    )
-    wire: dict[str, Any] = to_wire(event)
-    return wire
+) -> Wire:
+    """An LLM or tool call made outside any turn, as a ``SpanEvent``."""
+    latency = call.latency_ms or 0.0
+    name = "llm_call" if call.kind == "llm" else "tool_call"
+    event = _event(event_id, "span", name, timestamp, distinct_id)
+    event["session_id"] = session_id
+    event["span_id"] = call.span_id
+    if parent_span_id is not None:
+        event["parent_span_id"] = parent_span_id
+    event["start_ts"] = call.start_ts
+    event["end_ts"] = call.start_ts + round(latency)
+    event["latency_ms"] = round(latency, 3)
+    event["status"] = call.status
+    if call.error_type is not None:
+        event["error"] = _error(privacy, call.error_type, call.error_message)
+    if call.kind == "llm":
+        event["llm_call"] = _llm(call, privacy)
+    else:
+        event["tool_call"] = _tool(call, privacy)
+    event["sample_rate"] = sample_rate
+    return event
 
 
 def identify_event(
@@ -212,23 +191,28 @@ def identify_event(
     previous_id: str | None,
     session_id: str | None,
     properties: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    event = make(
-        models.IdentifyEvent,
-        event_id=event_id,
-        type="identify",
-        name="identify",
-        timestamp=timestamp,
-        source=SOURCE,
-        sdk_version=__version__,
-        distinct_id=distinct_id,
-        anonymous_id=_opt(anonymous_id),
-        previous_id=_opt(previous_id),
-        session_id=_opt(session_id),
-        properties=dict(properties) if properties else UNSET,
-    )
-    wire: dict[str, Any] = to_wire(event)
-    return wire
+) -> Wire:
+    """``identify()`` as an ``IdentifyEvent`` (links the anonymous id to the user)."""
+    event = _event(event_id, "identify", "identify", timestamp, distinct_id)
+    if anonymous_id is not None:
+        event["anonymous_id"] = anonymous_id
+    if previous_id is not None:
+        event["previous_id"] = previous_id
+    if session_id is not None:
+        event["session_id"] = session_id
+    if properties:
+        event["properties"] = dict(properties)
+    return event
+
+
+#: The UI event fields a caller may set (``capture_ui_event(name, **fields)``).
+UI_FIELDS = (
+    "input_id",
+    "message_id",
+    "typing_duration_ms",
+    "character_count",
+    "partial_content_hash",
+)
 
 
 def ui_event(
@@ -242,34 +226,21 @@ def ui_event(
     fields: Mapping[str, Any],
     properties: Mapping[str, Any] | None,
     sample_rate: float,
-) -> dict[str, Any]:
-    event = make(
-        models.UIEvent,
-        event_id=event_id,
-        type="ui_event",
-        name=name,
-        timestamp=timestamp,
-        source=SOURCE,
-        sdk_version=__version__,
-        distinct_id=distinct_id,
-        session_id=_opt(session_id),
-        turn_id=_opt(turn_id),
-        input_id=_opt(fields.get("input_id")),
-        typing_duration_ms=_opt(fields.get("typing_duration_ms")),
-        character_count=_opt(fields.get("character_count")),
-        partial_content_hash=_opt(fields.get("partial_content_hash")),
-        properties=dict(properties) if properties else UNSET,
-        sample_rate=sample_rate,
-    )
-    wire: dict[str, Any] = to_wire(event)
-    return wire
+) -> Wire:
+    """A UI event (chat input activity, ...) as a ``UIEvent``."""
+    event = _event(event_id, "ui_event", name, timestamp, distinct_id)
+    if session_id is not None:
+        event["session_id"] = session_id
+    if turn_id is not None:
+        event["turn_id"] = turn_id
+    for key in UI_FIELDS:
+        value = fields.get(key)
+        if value is not None:
+            event[key] = value
+    if properties:
+        event["properties"] = dict(properties)
+    event["sample_rate"] = sample_rate
+    return event
 
 
-__all__ = [
-    "RetrievalRecord",
-    "TurnRecord",
-    "identify_event",
-    "span_event",
-    "turn_event",
-    "ui_event",
-]
+__all__ = ["SOURCE", "UI_FIELDS", "identify_event", "span_event", "turn_event", "ui_event"]

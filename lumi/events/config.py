@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
 from lumi.errors import ValidationError
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .providers import SystemAnalyticsProvider, UIAnalyticsProvider
 
 ENV_WRITE_KEY = "LUMINA_WRITE_KEY"
@@ -37,6 +39,18 @@ MaskFn = Callable[[str], str]
 
 class EventsConfigError(ValidationError):
     """A tracker option is invalid; the message names the option."""
+
+
+_POSITIVE = (
+    "flush_interval_ms",
+    "max_batch_bytes",
+    "max_queue_events",
+    "exit_timeout_s",
+    "connect_timeout_s",
+    "read_timeout_s",
+    "max_retry_after_s",
+)
+_FLAGS = ("enable_tool_wrapping", "debug", "sync_mode", "spool_fsync", "enabled")
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -71,6 +85,53 @@ def _normalise_endpoint(endpoint: str | None) -> str | None:
     return endpoint.rstrip("/")
 
 
+class TrackerOptions(TypedDict, total=False):
+    """The keyword options of :func:`lumi.events.init` and :class:`~lumi.events.Tracker`.
+
+    ``write_key`` / ``endpoint`` default to LUMINA_WRITE_KEY / LUMINA_ENDPOINT. The README
+    section "Event tracking" explains each; a bad value raises :class:`EventsConfigError`."""
+
+    write_key: str | None
+    endpoint: str | None
+    capture_transcript: CaptureTranscript | str
+    mask_fn: MaskFn | None
+    enable_tool_wrapping: bool
+    flush_interval_ms: float
+    max_batch_bytes: int
+    max_queue_events: int
+    sampling: Mapping[str, float] | None
+    ui_analytics: UIAnalyticsProvider | None
+    system_analytics: SystemAnalyticsProvider | None
+    debug: bool
+    sync_mode: bool
+    retry_delays_ms: Sequence[float]
+    retry_jitter: float
+    max_retry_after_s: float
+    connect_timeout_s: float
+    read_timeout_s: float
+    exit_timeout_s: float
+    spool_dir: str | os.PathLike[str] | None
+    spool_fsync: bool
+    identity_path: str | os.PathLike[str] | None
+    config_dir: str | os.PathLike[str] | None
+    persist_identity: bool | None
+    enabled: bool
+
+
+def _ui_provider(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        from .providers import UIAnalyticsProvider, check_provider
+
+        check_provider(value, UIAnalyticsProvider, attribute.name)
+
+
+def _system_provider(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        from .providers import SystemAnalyticsProvider, check_provider
+
+        check_provider(value, SystemAnalyticsProvider, attribute.name)
+
+
 @attrs.frozen(kw_only=True)
 class TrackerConfig:
     """Every option of a :class:`~lumi.events.Tracker` (see ``lumi.events.init`` for the meaning)."""
@@ -84,8 +145,10 @@ class TrackerConfig:
     max_batch_bytes: int = 100_000
     max_queue_events: int = 10_000
     sampling: dict[str, float] = attrs.field(factory=dict)
-    ui_analytics: UIAnalyticsProvider | None = None
-    system_analytics: SystemAnalyticsProvider | None = None
+    ui_analytics: UIAnalyticsProvider | None = attrs.field(default=None, validator=_ui_provider)
+    system_analytics: SystemAnalyticsProvider | None = attrs.field(
+        default=None, validator=_system_provider
+    )
     debug: bool = False
     sync_mode: bool = False
     retry_delays_ms: tuple[float, ...] = DEFAULT_RETRY_DELAYS_MS
@@ -107,19 +170,18 @@ class TrackerConfig:
 
 
 def build_config(
-    *,
-    write_key: str | None = None,
-    endpoint: str | None = None,
-    capture_transcript: CaptureTranscript | str = CaptureTranscript.FULL,
-    mask_fn: MaskFn | None = None,
-    sampling: Mapping[str, float] | None = None,
-    spool_dir: str | os.PathLike[str] | None = None,
-    identity_path: str | os.PathLike[str] | None = None,
-    config_dir: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    **options: Any,
+    environ: Mapping[str, str] | None = None, **given: Unpack[TrackerOptions]
 ) -> TrackerConfig:
     """Check the options and fill write key / endpoint from LUMINA_WRITE_KEY / LUMINA_ENDPOINT."""
+    options: dict[str, Any] = dict(given)
+    write_key = options.pop("write_key", None)
+    endpoint = options.pop("endpoint", None)
+    capture_transcript = options.pop("capture_transcript", CaptureTranscript.FULL)
+    mask_fn = options.pop("mask_fn", None)
+    sampling = options.pop("sampling", None)
+    spool_dir = options.pop("spool_dir", None)
+    identity_path = options.pop("identity_path", None)
+    config_dir = options.pop("config_dir", None)
     env = os.environ if environ is None else environ
     write_key = write_key if write_key is not None else env.get(ENV_WRITE_KEY) or None
     endpoint = endpoint if endpoint is not None else env.get(ENV_ENDPOINT) or None
@@ -137,17 +199,29 @@ def build_config(
         raise EventsConfigError("mask_fn must be a callable taking and returning a str")
     if write_key is not None and not isinstance(write_key, str):
         raise EventsConfigError("write_key must be a string")
-    for name in ("flush_interval_ms", "max_batch_bytes", "max_queue_events", "exit_timeout_s"):
+    for name in _POSITIVE:
         if name in options:
             _check_positive(name, options[name])
-    for name in ("connect_timeout_s", "read_timeout_s", "max_retry_after_s"):
-        if name in options:
-            _check_positive(name, options[name])
+    for name in _FLAGS:
+        if name in options and not isinstance(options[name], bool):
+            raise EventsConfigError(f"{name} must be True or False, got {options[name]!r}")
+    persist = options.get("persist_identity")
+    if persist is not None and not isinstance(persist, bool):
+        raise EventsConfigError(f"persist_identity must be True, False or None, got {persist!r}")
+    jitter = options.get("retry_jitter", 0.0)
+    if not isinstance(jitter, (int, float)) or isinstance(jitter, bool) or not 0 <= jitter < 1:
+        raise EventsConfigError(f"retry_jitter must be a number in [0, 1), got {jitter!r}")
     if "retry_delays_ms" in options:
-        delays = tuple(options["retry_delays_ms"])
-        if any(not isinstance(d, (int, float)) or d < 0 for d in delays):
-            raise EventsConfigError(f"retry_delays_ms must be non-negative numbers, got {delays!r}")
-        options["retry_delays_ms"] = delays
+        delays = options["retry_delays_ms"]
+        if (
+            isinstance(delays, (str, bytes))
+            or not isinstance(delays, Sequence)
+            or any(not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0 for d in delays)
+        ):
+            raise EventsConfigError(
+                f"retry_delays_ms must be a sequence of non-negative numbers, got {delays!r}"
+            )
+        options["retry_delays_ms"] = tuple(delays)
     if identity_path is None and config_dir is not None:
         identity_path = Path(config_dir) / "identity.json"
     known = {f.name for f in attrs.fields(TrackerConfig)}

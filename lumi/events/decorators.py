@@ -1,4 +1,5 @@
-"""``@llm`` and ``@tool``: record calls into the current turn (or as span events outside one).
+"""``@llm`` and ``@tool``: decorators that record each call of a function into the current
+turn (or, outside one, as a span event of the current session).
 
 ::
 
@@ -12,84 +13,37 @@
         search("...")           # recorded as a tool call of this turn
         answer([...])           # recorded as an LLM call (a generator result: streamed)
 
-Sync and ``async def`` functions, generators and async generators are supported. Outside a
-turn the call is sent as a ``span`` event of the current session (sampling kind ``span``).
+Sync and ``async def`` functions, generators and async generators are supported; the
+decorated function keeps its signature (``ParamSpec``). The call-now forms are the turn's
+``wrap_llm(fn)`` and ``record_tool(name, fn)``; the same decorators bound to one tracker are
+``tracker.llm`` / ``tracker.tool``, bound to one turn ``turn.llm`` / ``turn.tool``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from .calls import CallRecord, wrap_call
-from .config import EventsConfigError
-from .session import _end_record, _meta, active_turn
+from .calls import CallRecord, LLMDecorator, ToolDecorator
+from .session import start_call
 
 if TYPE_CHECKING:
-    from .tracker import Tracker
-
-F = TypeVar("F", bound=Callable[..., Any])
+    from .recorder import Recorder
 
 
-def _starter(
-    kind: str, name: str, meta: dict[str, str], tracker: Tracker | None
-) -> Callable[[], CallRecord | None]:
-    def start() -> CallRecord | None:
-        turn = active_turn()
-        if turn is not None and (tracker is None or turn._tracker is tracker):
-            if kind == "tool" and not turn._tracker.config.enable_tool_wrapping:
-                return None
-            return turn._start_call(kind, name, meta)
-        if tracker is not None:
-            return tracker._start_call(kind, name, meta)
-        from . import _default_if_initialised
+def _default_recorder() -> Recorder | None:
+    from . import _default_if_initialised
 
-        default = _default_if_initialised()
-        return None if default is None else default._start_call(kind, name, meta)
-
-    return start
+    default = _default_if_initialised()
+    return None if default is None else default.recorder
 
 
-def llm(
-    fn: F | None = None,
-    *,
-    model: str | None = None,
-    prompt_id: str | None = None,
-    stream: bool = True,
-    tracker: Tracker | None = None,
-) -> Any:
-    """Decorate an LLM-calling function (``@llm`` or ``@llm(model=..., prompt_id=...)``)."""
-    meta = _meta(model=model, prompt_id=prompt_id)
-
-    def decorate(function: F) -> F:
-        name = model or str(getattr(function, "__name__", "llm"))
-        return wrap_call(
-            function, _starter("llm", name, meta, tracker), _end_record, streams=stream
-        )
-
-    return decorate if fn is None else decorate(fn)
+def _start_in_current_turn(kind: str, name: str, meta: dict[str, str]) -> CallRecord | None:
+    # the default tracker is looked up at each call: init() may come after the decoration
+    return start_call(kind, name, meta, only=None, fallback=_default_recorder())
 
 
-def tool(
-    name: str | Callable[..., Any] | None = None,
-    *,
-    type: str | None = None,  # the JS SDK's option name
-    target: str | None = None,
-    version: str | None = None,
-    tracker: Tracker | None = None,
-) -> Any:
-    """Decorate a tool function (``@tool``, ``@tool("name", type=..., target=..., version=...)``);
-    the name defaults to the function's. Inactive when ``enable_tool_wrapping`` is off."""
-    meta = _meta(type=type, target=target, version=version)
-
-    def decorate(function: F, tool_name: str | None) -> F:
-        resolved = tool_name or getattr(function, "__name__", None)
-        if not resolved:
-            raise EventsConfigError("tool: a name is needed for this callable")
-        return wrap_call(function, _starter("tool", resolved, meta, tracker), _end_record)
-
-    if callable(name):
-        return decorate(name, None)
-    if name is not None and not isinstance(name, str):
-        raise EventsConfigError("tool: name must be a string")
-    return lambda function: decorate(function, name)
+#: ``@llm`` / ``@llm(model=..., prompt_id=...)``: into the current turn, whatever its tracker.
+llm = LLMDecorator(_start_in_current_turn)
+#: ``@tool`` / ``@tool("name", type=..., target=..., version=...)``: the same for tool calls
+#: (inactive when the tracker has ``enable_tool_wrapping=False``).
+tool = ToolDecorator(_start_in_current_turn)

@@ -1,8 +1,11 @@
 """Draining the buffer: batches, retries with backoff and jitter, Retry-After, re-queueing.
 
-No threads here: the worker thread (or the caller in ``sync_mode``, or the exit hook) calls
-:meth:`Delivery.drain`. Keeping it thread-free is what lets the property tests drive every
-interleaving of sends, failures and re-queues deterministically.
+The worker thread (or the caller in ``sync_mode``, or the exit hook) calls
+:meth:`Delivery.drain`, which builds and encodes the batches and keeps up to ``concurrency`` of
+them on the wire at once (each sent, with its retries, by a short-lived thread): the time a
+batch waits for its answer is spent preparing and sending the next one. Undelivered batches go
+back to the front of the buffer in their original order. With ``concurrency=1`` (or when no
+thread can start: interpreter exit) batches are sent one by one in the draining thread.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from .buffer import EventBuffer, Pending
 from .stats import RateLimitedWarning, Stats
@@ -39,6 +44,7 @@ class Delivery:
         wait: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.buffer = buffer
         self.sender = sender
@@ -58,27 +64,63 @@ class Delivery:
         self.deadline: float | None = None
         #: events taken out of the buffer and not yet delivered or put back
         self.in_flight = 0
+        self.concurrency = concurrency
 
     # -- public --------------------------------------------------------------------------------
     def drain(self, deadline: float | None = None) -> bool:
         """Send until the buffer is empty (True) or a batch fails / the deadline passes (False)."""
         if not self._lock.acquire(timeout=-1 if deadline is None else self._remaining(deadline)):
             return False
+        sending: deque[tuple[list[Pending], Future[list[Pending]]]] = deque()
+        undelivered: list[Pending] = []
         try:
             while True:
-                batch = self.buffer.take_batch(self.max_batch_bytes, self._unencodable)
-                if not batch:
-                    return True
-                self.in_flight = len(batch)
-                try:
-                    undelivered = self._deliver(batch, deadline)
-                finally:
-                    self.in_flight = 0
-                if undelivered:
-                    self.buffer.requeue(undelivered)
-                    return False
+                if not undelivered:  # after a failure: let what is on the wire finish, no more
+                    batch = self.buffer.take_batch(self.max_batch_bytes, self._unencodable)
+                    if batch:
+                        self.in_flight += len(batch)
+                        sending.append((batch, self._send(batch, deadline)))
+                        if len(sending) < self.concurrency:
+                            continue
+                if not sending:
+                    return not undelivered
+                undelivered += self._outcome(*sending.popleft())
         finally:
+            while sending:  # only when something above raised
+                undelivered += self._outcome(*sending.popleft())
+            self.buffer.requeue(undelivered)  # in the order the batches were taken
             self._lock.release()
+
+    def _send(self, batch: list[Pending], deadline: float | None) -> Future[list[Pending]]:
+        """``_deliver`` on a thread of its own (daemon: a batch still retrying against a dead
+        endpoint must not hold the interpreter's exit, which the exit flush bounds), or here
+        when concurrency is 1 or no thread can start."""
+        outcome: Future[list[Pending]] = Future()
+
+        def deliver() -> None:
+            try:
+                outcome.set_result(self._deliver(batch, deadline))
+            except BaseException as exc:
+                outcome.set_exception(exc)
+
+        if self.concurrency > 1:
+            try:
+                threading.Thread(target=deliver, name="lumi-events-send", daemon=True).start()
+                return outcome
+            except RuntimeError:  # interpreter shutting down
+                pass
+        deliver()
+        return outcome
+
+    def _outcome(self, batch: list[Pending], sent: Future[list[Pending]]) -> list[Pending]:
+        """What is left of a batch once it is over (all of it, if sending it failed oddly)."""
+        try:
+            return sent.result()
+        except Exception:  # a bug: the events are kept for a later round, never lost
+            logger.exception("lumi.events: unexpected error while sending a batch; kept")
+            return batch
+        finally:
+            self.in_flight -= len(batch)
 
     # -- internals -----------------------------------------------------------------------------
     def _remaining(self, deadline: float) -> float:

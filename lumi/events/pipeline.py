@@ -25,10 +25,14 @@ logger = logging.getLogger("lumi.events")
 
 SenderFactory = Callable[[TrackerConfig], Sender]
 
+#: Batches on the wire at once: while one waits for its answer (a round trip to the ingest)
+#: the next is sent. More would reorder events further for little gain.
+CONCURRENT_BATCHES = 2
 
-def _http_sender(config: TrackerConfig) -> Sender:
+
+def http_sender(config: TrackerConfig) -> Sender:
     assert config.url is not None
-    return HttpSender(config.url, config.write_key)
+    return HttpSender(config.url, config.write_key, connections=CONCURRENT_BATCHES)
 
 
 class Pipeline:
@@ -38,14 +42,15 @@ class Pipeline:
         self,
         config: TrackerConfig,
         *,
-        sender_factory: SenderFactory = _http_sender,
+        stats: Stats | None = None,
+        sender_factory: SenderFactory = http_sender,
         start_worker: bool = True,
         recover: bool = True,
     ) -> None:
         self.config = config
         self._sender_factory = sender_factory
         self._start_worker = start_worker and not config.sync_mode
-        self.stats = Stats()
+        self.stats = stats if stats is not None else Stats()
         self.buffer = EventBuffer(config.max_queue_events, config.max_batch_bytes)
         self._kick = threading.Event()
         self.sender = sender_factory(config)
@@ -61,6 +66,7 @@ class Pipeline:
             read_timeout_s=config.read_timeout_s,
             on_done=self._acknowledged,
             wait=self._interruptible_wait,
+            concurrency=CONCURRENT_BATCHES,
         )
         self.spool = Spool(config.spool_dir, fsync=config.spool_fsync) if config.spool_dir else None
         self._drop_warning = RateLimitedWarning()
@@ -73,6 +79,7 @@ class Pipeline:
         self._flush_done = 0
         self._flush_ok = True
         self._backoff_until = 0.0
+        self._behind_bytes = 2 * config.max_batch_bytes
         if self.spool is not None and recover:
             self._recover()
 
@@ -92,8 +99,15 @@ class Pipeline:
         self.stats.add("enqueued")
         if self.config.sync_mode:
             self.delivery.drain()
-        elif self._start_worker and self._thread is None:
-            self._ensure_worker()
+        elif self._thread is None:
+            if self._start_worker:
+                self._ensure_worker()
+        elif self.buffer.approx_bytes >= self._behind_bytes:
+            # The worker is more than two batches behind. A caller that records without pause
+            # (a loop) holds the interpreter lock for whole switch intervals, and the worker,
+            # which gives the lock up at each socket call, gets it back only after one: hand it
+            # over now. This yields the lock; it never waits for the network.
+            time.sleep(0)
         return True
 
     def _spool(self, item: Pending) -> None:
@@ -165,12 +179,13 @@ class Pipeline:
             self.sender.close()
         return ok and self.pending() == 0
 
-    def for_child(self) -> Pipeline:
+    def for_child(self, stats: Stats | None = None) -> Pipeline:
         """The pipeline a forked child continues with (nothing shared with the parent)."""
         if self.spool is not None:
             self.spool.abandon_after_fork()
         child = Pipeline(
             self.config,
+            stats=stats,
             sender_factory=self._sender_factory,
             start_worker=self._start_worker,
             recover=False,

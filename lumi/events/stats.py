@@ -21,6 +21,7 @@ COUNTERS: dict[str, str] = {
     "recovered": "events read back from the spool of an earlier process",
     "spool_errors": "events that could not be written to the spool (kept in memory only)",
     "batches": "batches acknowledged",
+    "provider_errors": "exceptions raised by a UI or system analytics provider (logged, never raised)",
 }
 
 

@@ -28,9 +28,9 @@ def test_events_are_stored_once(emu: Emulator) -> None:
     batch = lines({"event_id": "e1", "name": "turn"}, {"event_id": "e2", "name": "identify"})
     first = post(emu, batch)
     assert first.status_code == 200
-    assert first.json() == {"accepted": 2, "duplicates": 0, "errors": []}
+    assert first.json() == {"accepted": 2, "duplicates": 0, "assigned_ids": 0, "errors": []}
     again = post(emu, batch)  # a retried batch
-    assert again.json() == {"accepted": 0, "duplicates": 2, "errors": []}
+    assert again.json() == {"accepted": 0, "duplicates": 2, "assigned_ids": 0, "errors": []}
     assert [e["event_id"] for e in emu.events()] == ["e1", "e2"]
 
 
@@ -39,18 +39,38 @@ def test_bad_lines_are_reported_and_good_ones_kept(emu: Emulator) -> None:
         {"event_id": "ok1"},
         "{not json",
         "[1, 2]",
-        {"name": "no id"},
+        {"event_id": 7},
         "",
         {"event_id": "ok2"},
+        {"event_id": ""},
+        "[" * 100_000,
     )
     reply = post(emu, batch).json()
-    assert reply["accepted"] == 2 and reply["duplicates"] == 0
-    assert [(e["line"], e["message"].split(":")[0]) for e in reply["errors"]] == [
-        (2, "not JSON"),
-        (3, "an event must be a JSON object, not list"),
-        (4, "event_id is required"),
+    assert reply["accepted"] == 2 and reply["duplicates"] == 0 and reply["assigned_ids"] == 0
+    assert [(e["line"], e["message"].split(" (")[0].split(",")[0]) for e in reply["errors"]] == [
+        (2, "not JSON: Expecting property name enclosed in double quotes at column 2"),
+        (3, "an event must be a JSON object"),
+        (4, "event_id must be a non-empty string"),
+        (7, "event_id must be a non-empty string"),
+        (8, "not JSON: nested too deeply"),
     ]
     assert [e["event_id"] for e in emu.events()] == ["ok1", "ok2"]
+
+
+def test_the_seed_ping_without_an_event_id_gets_one(emu: Emulator) -> None:
+    """The lumina-sdk's troubleshooting ping has no event_id: the emulator assigns and counts
+    one (and still de-duplicates the events that carry theirs)."""
+    ping = b'{"source":"test","name":"ping"}\n'
+    first = post(emu, ping)
+    assert first.status_code == 200
+    assert first.json() == {"accepted": 1, "duplicates": 0, "assigned_ids": 1, "errors": []}
+    again = post(emu, ping + lines({"event_id": "e1"}, {"event_id": None, "name": "null id"}))
+    assert again.json() == {"accepted": 3, "duplicates": 0, "assigned_ids": 2, "errors": []}
+    assert post(emu, lines({"event_id": "e1"})).json()["duplicates"] == 1
+    stored = emu.events()
+    assert [e["name"] for e in stored if e.get("source") == "test"] == ["ping", "ping"]
+    ids = [e["event_id"] for e in stored]
+    assert len(set(ids)) == 4 and all(i.startswith("emu-") for i in ids if i != "e1")
 
 
 def test_the_api_key(emu: Emulator) -> None:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .wire import wire_problems
+
 #: what the collector does with one request: "ok", "fail" (503, nothing stored),
 #: "store_then_drop" (stores, then closes the connection without answering),
 #: "retry_after" (429 + Retry-After: 0, nothing stored), "hang" (never answers)
@@ -23,6 +25,8 @@ class Collector:
         self.requests: list[dict[str, Any]] = []  # every request: headers, body, behaviour
         self.stored: list[dict[str, Any]] = []  # every event line stored (duplicates kept)
         self.unanswered_ids: set[str] = set()  # ids stored in requests that got no answer
+        #: events that do not fit the schema or the generated classes (checked on receipt)
+        self.wire_problems: list[tuple[str, list[str]]] = []
         self._server: ThreadingHTTPServer | None = None
         self._release = threading.Event()
 
@@ -65,6 +69,10 @@ class Collector:
                     if behaviour in ("ok", "store_then_drop"):
                         lines = [json.loads(x) for x in body.split(b"\n") if x.strip()]
                         collector.stored.extend(lines)
+                        for event in lines:
+                            problems = wire_problems(event)
+                            if problems:
+                                collector.wire_problems.append((str(event)[:300], problems))
                         if behaviour == "store_then_drop":
                             collector.unanswered_ids.update(e["event_id"] for e in lines)
                 if behaviour == "hang":
@@ -119,6 +127,7 @@ def running_collector(policy: Callable[[int], Behaviour] | None = None) -> Itera
     collector = Collector(policy).start()
     try:
         yield collector
+        assert not collector.wire_problems, collector.wire_problems
     finally:
         collector.stop()
 

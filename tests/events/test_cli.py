@@ -22,7 +22,7 @@ def _send(url: str, tmp_path: Path) -> tuple[Tracker, list[Any]]:
             session = tracker.session.start()
             for n in range(2):
                 with session.turn() as turn:
-                    turn.wrap_llm(lambda: "ok", model=f"model-{n}")()
+                    turn.wrap_llm(lambda: "ok", model=f"model-{n}")
             sessions.append(session)
     tracker.identify("carol")
     assert tracker.flush(timeout=10)

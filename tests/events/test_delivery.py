@@ -233,7 +233,8 @@ def test_without_endpoint_the_tracker_is_disabled(
     tracker = Tracker(persist_identity=False)
     with tracker.session.start().turn() as turn:
         turn.set_messages([{"role": "user", "content": "hi"}])
-    assert not tracker.enabled and tracker.stats() == {"pending": 0}
+    stats = tracker.stats()
+    assert not tracker.enabled and stats["pending"] == 0 and stats["enqueued"] == 0
     assert tracker.flush(timeout=1)
 
 
@@ -269,3 +270,67 @@ def test_requeue_keeps_order_and_ignores_capacity() -> None:
     assert not buffer.push(Pending("x", data=b"{}"))
     buffer.requeue(items[:2])
     assert buffer.snapshot_ids() == ["e0", "e1", "e2", "e3"]
+
+
+class _OverlapSender:
+    """Holds each send until two are on the wire at once, then answers by script."""
+
+    def __init__(self, outcomes: list[bool]) -> None:
+        self.outcomes = outcomes
+        self.lock = threading.Lock()
+        self.both_sent = threading.Barrier(2, timeout=10)
+        self.bodies: list[bytes] = []
+        self.most_at_once = 0
+        self._now = 0
+
+    def send(self, body: bytes, timeout: tuple[float, float]) -> Any:
+        from lumi.events.transport import SendResult
+
+        with self.lock:
+            index = len(self.bodies)
+            self.bodies.append(body)
+            self._now += 1
+            self.most_at_once = max(self.most_at_once, self._now)
+        if index < 2:
+            self.both_sent.wait()  # proves the two batches overlap
+        ok = self.outcomes[index] if index < len(self.outcomes) else True
+        with self.lock:
+            self._now -= 1
+        return SendResult(ok=ok, retryable=True, detail="scripted")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("outcomes", [[False, True], [True, False], [False, False]])
+def test_two_batches_on_the_wire_and_failures_go_back_in_order(outcomes: list[bool]) -> None:
+    from lumi.events.delivery import Delivery
+    from lumi.events.stats import Stats
+
+    buffer = EventBuffer(capacity=100, wake_bytes=10_000)
+    events = [Pending(f"e{i}", data=b'{"n":%d}' % i) for i in range(6)]
+    for event in events:
+        buffer.push(event)
+    sender = _OverlapSender(outcomes)
+    done: list[Pending] = []
+    delivery = Delivery(
+        buffer,
+        sender,
+        Stats(),
+        max_batch_bytes=24,  # three events a batch
+        retry_delays_s=(),
+        jitter=0.0,
+        max_retry_after_s=1.0,
+        connect_timeout_s=1.0,
+        read_timeout_s=1.0,
+        on_done=done.extend,
+        concurrency=2,
+    )
+    assert delivery.drain() is False  # a batch failed: the drain says so
+    assert sender.most_at_once == 2 and delivery.in_flight == 0
+    first, second = events[:3], events[3:]
+    kept = [e for batch, ok in zip((first, second), outcomes, strict=True) if not ok for e in batch]
+    assert [e.event_id for e in buffer.clear()] == [e.event_id for e in kept]  # in order
+    assert [e.event_id for e in done] == [
+        e.event_id for batch, ok in zip((first, second), outcomes, strict=True) if ok for e in batch
+    ]

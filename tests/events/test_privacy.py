@@ -29,16 +29,18 @@ def _conversation(tracker: Tracker) -> None:
             ]
         )
         turn.add_retrieval(
-            "kb",
-            query=f"lookup {EMAIL}",
-            results=[{"id": "d1", "score": 0.9, "content": SECRET_WORDS}],
+            {
+                "source": "kb",
+                "query": f"lookup {EMAIL}",
+                "results": [{"id": "d1", "score": 0.9, "content": SECRET_WORDS}],
+            }
         )
 
         def failing_llm() -> None:
             raise RuntimeError(f"upstream refused {EMAIL}")
 
         with pytest.raises(RuntimeError):
-            turn.wrap_llm(failing_llm, model="m")()
+            turn.wrap_llm(failing_llm, model="m")
     assert tracker.flush(timeout=10)
 
 
@@ -57,6 +59,8 @@ def test_masked_mode_sends_no_raw_pii(
         "type": "RuntimeError",
         "message": "upstream refused [EMAIL]",
     }
+    # the failed LLM call made the turn fail: its error is masked the same way
+    assert event["status"] == "error" and event["error"] == event["llm_calls"][0]["error"]
 
 
 def test_none_mode_sends_metadata_only(
@@ -69,7 +73,7 @@ def test_none_mode_sends_metadata_only(
     event = collector.events()[0]
     assert event["capture_mode"] == "none" and "messages" not in event
     assert event["message_count"] == 2
-    assert event["llm_calls"][0]["error"] == {"type": "RuntimeError"}
+    assert event["llm_calls"][0]["error"] == {"type": "RuntimeError"} == event["error"]
     assert event["retrievals"][0]["results"] == [{"id": "d1", "score": 0.9}]
 
 

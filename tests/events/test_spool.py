@@ -8,12 +8,27 @@ from pathlib import Path
 import pytest
 
 from lumi.events import Tracker
+from lumi.events.builders import identify_event
 
 from .collector import Collector, refused_port
 
 
+def _id(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
 def _event(n: int) -> bytes:
-    return json.dumps({"event_id": f"old-{n}", "type": "turn", "n": n}).encode()
+    """A real event, as an earlier process wrote it to its spool."""
+    wire = identify_event(
+        event_id=_id(n),
+        timestamp=1,
+        distinct_id=f"user-{n}",
+        anonymous_id=None,
+        previous_id=None,
+        session_id=None,
+        properties=None,
+    )
+    return json.dumps(wire).encode()
 
 
 def test_a_dead_owners_segments_are_delivered_and_a_torn_line_skipped(
@@ -26,7 +41,7 @@ def test_a_dead_owners_segments_are_delivered_and_a_torn_line_skipped(
     (dead / "seg-000002.ndjson").write_bytes(_event(3) + b"\n" + _event(4)[:20])  # died mid-write
     tracker = Tracker(endpoint=collector.url, spool_dir=tmp_path / "spool", persist_identity=False)
     assert tracker.flush(timeout=10)
-    assert sorted(collector.ids()) == ["old-1", "old-2", "old-3"]
+    assert sorted(collector.ids()) == [_id(1), _id(2), _id(3)]
     assert tracker.stats()["recovered"] == 3
     assert not dead.exists()  # fully acknowledged: the directory is gone
     tracker.shutdown(timeout=5)
@@ -76,12 +91,13 @@ def test_a_failing_spool_write_keeps_the_event_in_memory(
     tmp_path: Path, collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tracker = Tracker(endpoint=collector.url, spool_dir=tmp_path / "spool", persist_identity=False)
-    assert tracker._pipeline is not None and tracker._pipeline.spool is not None
+    pipeline = tracker.recorder.pipeline
+    assert pipeline is not None and pipeline.spool is not None
 
     def disk_full(line: bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tracker._pipeline.spool, "append", disk_full)
+    monkeypatch.setattr(pipeline.spool, "append", disk_full)
     tracker.session.start().turn().finish()  # must not raise into the caller
     assert tracker.flush(timeout=10)
     stats = tracker.stats()

@@ -65,15 +65,18 @@ def test_turn_records_llm_tool_retrieval_annotations(
     tracker = make_tracker()
     with tracker.session.start().turn() as turn:
         turn.set_messages([{"role": "user", "content": "hi"}])
-        answer = turn.wrap_llm(lambda q: f"answer to {q}", model="gpt-4o", prompt_id="qa-v1")
-        assert answer("q") == "answer to q"
-        search = turn.record_tool("search", lambda q: [q], type="http", target="kb", version="2")
-        assert search("x") == ["x"]
-        turn.add_retrieval("kb", "x", [{"id": 7, "score": 0.5}])
+        answer = turn.wrap_llm(lambda: "answer to q", {"model": "gpt-4o", "prompt_id": "qa-v1"})
+        assert answer == "answer to q"
+        found = turn.record_tool(
+            "search", lambda: ["x"], {"type": "http", "target": "kb"}, version="2"
+        )
+        assert found == ["x"]
+        turn.add_retrieval({"source": "kb", "query": "x", "results": [{"id": 7, "score": 0.5}]})
         turn.annotate({"tokens": 12}, flag=True)
         turn.add_message("assistant", "answer to q")
     event = _sent(tracker, collector)[0]
     assert event["model"] == "gpt-4o" and event["prompt_id"] == "qa-v1"
+    assert event["llm_latency_ms"] == event["llm_calls"][0]["latency_ms"] <= event["latency_ms"]
     assert event["status"] == "ok" and event["message_count"] == 2
     assert event["llm_calls"][0]["status"] == "ok" and not event["llm_calls"][0]["streamed"]
     tool = event["tool_calls"][0]
@@ -98,7 +101,7 @@ def test_llm_errors_are_recorded_and_reraised(
 
     with pytest.raises(KeyError), tracker.session.start().turn() as turn:
         with pytest.raises(TimeoutError):
-            turn.wrap_llm(flaky, model="m")("q")
+            turn.wrap_llm(lambda: flaky("q"), model="m")
         raise KeyError("boom")
     event = _sent(tracker, collector)[0]
     assert event["llm_calls"][0]["status"] == "error"
@@ -118,7 +121,7 @@ def test_streaming_records_first_token_and_total(
         yield "lo"
 
     with tracker.session.start().turn() as turn:
-        chunks = list(turn.wrap_llm(stream, model="m")("q"))
+        chunks = list(turn.wrap_llm(lambda: stream("q"), model="m"))
     assert chunks == ["Hel", "lo"]
     call = _sent(tracker, collector)[0]["llm_calls"][0]
     assert call["streamed"] and call["chunk_count"] == 2 and call["status"] == "ok"
@@ -131,7 +134,7 @@ def test_unfinished_stream_is_incomplete(
 ) -> None:
     tracker = make_tracker()
     with tracker.session.start().turn() as turn:
-        stream = turn.wrap_llm(lambda: iter(["a", "b", "c"]), model="m")()
+        stream = turn.wrap_llm(lambda: iter(["a", "b", "c"]), model="m")
         next(stream)
     call = _sent(tracker, collector)[0]["llm_calls"][0]
     assert call["status"] == "incomplete" and call["chunk_count"] == 1
@@ -153,8 +156,8 @@ def test_async_functions_and_async_streams(
 
     async def main() -> tuple[str, list[str]]:
         with tracker.session.start().turn() as turn:
-            text = await turn.wrap_llm(complete, model="m1")("q")
-            chunks = [c async for c in turn.wrap_llm(astream, model="m2")()]
+            text = await turn.wrap_llm(lambda: complete("q"), model="m1")
+            chunks = [c async for c in turn.wrap_llm(astream, model="m2")]
         return text, chunks
 
     assert asyncio.run(main()) == ("Q", ["a", "b"])
@@ -214,7 +217,7 @@ def test_tool_wrapping_can_be_disabled(
         return 3
 
     with tracker.session.start().turn() as turn:
-        assert turn.record_tool("t", fn) is fn
+        assert turn.record_tool("t", fn) == 3  # called, not recorded
     assert "tool_calls" not in _sent(tracker, collector)[0]
 
 
@@ -223,7 +226,7 @@ def test_bad_turn_input_is_refused_by_name(make_tracker: Callable[..., Tracker])
     with pytest.raises(EventsConfigError, match="role"):
         turn.set_messages([{"content": "no role"}])
     with pytest.raises(EventsConfigError, match="result 0 needs an 'id'"):
-        turn.add_retrieval("kb", "q", [{"score": 1}])
+        turn.add_retrieval({"source": "kb", "query": "q", "results": [{"score": 1}]})
     with pytest.raises(EventsConfigError, match="annotate"):
         turn.annotate(["not", "a", "mapping"])  # type: ignore[arg-type]
     with pytest.raises(EventsConfigError, match="model"):
@@ -271,16 +274,16 @@ def test_every_event_kind_matches_the_schema(
         traceparent="00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
     ).turn() as turn:
         turn.set_messages([{"role": "user", "content": "x"}])
-        turn.wrap_llm(lambda: iter("ab"), model="m", prompt_id="p")()
-        list(turn.wrap_llm(lambda: iter("ab"), model="m")())
-        turn.record_tool("t", lambda: 1)()
-        turn.add_retrieval("kb", "q", [{"id": "1", "content": "c"}])
+        turn.wrap_llm(lambda: iter("ab"), model="m", prompt_id="p")
+        list(turn.wrap_llm(lambda: iter("ab"), model="m"))
+        turn.record_tool("t", lambda: 1)
+        turn.add_retrieval(source="kb", query="q", results=[{"id": "1", "content": "c"}])
     tracker.llm(model="m")(lambda: 1)()
-    chat = tracker.chat_input("main")
-    chat.started()
-    chat.submitted("hello")
-    chat.started()
-    chat.abandoned("draft")
+    chat = tracker.chat_input(input_id="main")
+    chat.on_input_start()
+    chat.on_message_submit("m1", "hello")
+    chat.on_input_start()
+    chat.on_input_abandoned("draft")
     tracker.identify("u1", {"a": 1})
     sent = _sent(tracker, collector)
     assert {e["type"] for e in sent} == {"turn", "span", "ui_event", "identify"}
@@ -292,12 +295,13 @@ def test_chat_input_never_sends_the_text(
     make_tracker: Callable[..., Tracker], collector: Collector
 ) -> None:
     tracker = make_tracker()
-    chat = events.ChatInputTracker(tracker, "box")
-    chat.started()
-    chat.started()  # idempotent while typing
-    chat.submitted("a private message")
-    chat.started()
-    chat.abandoned("half a secret")
+    session = tracker.session.start()
+    chat = events.ChatInputTracker(None, session.session_id, tracker=tracker, input_id="box")
+    chat.on_input_start()
+    chat.on_input_start()  # idempotent while typing
+    chat.on_message_submit("msg-1", "a private message")
+    chat.on_input_start()
+    chat.on_input_abandoned("half a secret")
     sent = _sent(tracker, collector)
     assert [e["name"] for e in sent] == [
         "chat_input_started",
@@ -306,6 +310,8 @@ def test_chat_input_never_sends_the_text(
         "chat_input_abandoned",
     ]
     assert sent[1]["character_count"] == 17 and sent[1]["typing_duration_ms"] >= 0
+    assert sent[1]["message_id"] == "msg-1" and {e["input_id"] for e in sent} == {"box"}
+    assert {e["session_id"] for e in sent} == {session.session_id}
     assert sent[3]["partial_content_hash"] == events.content_hash("half a secret")
     assert sent[3]["partial_content_hash"].startswith("sha256:")
     body = collector.bodies()
@@ -330,3 +336,55 @@ def test_module_level_default_tracker(tmp_path: Path, collector: Collector) -> N
         assert events.is_anonymous()
     finally:
         events.shutdown(timeout=5)
+
+
+def test_the_wire_check_sees_what_does_not_fit() -> None:
+    """The check every test's collector runs on every event (tests/events/wire.py) can fail."""
+    from .wire import wire_problems
+
+    tracker = Tracker(persist_identity=False)
+    turn = tracker.session.start().turn()
+    turn.finish()
+    from lumi.events.builders import turn_event
+    from lumi.events.privacy import Privacy
+
+    good = turn_event(turn, Privacy(events.CaptureTranscript.FULL, None, print), 1.0)
+    good["event_id"] = "5f0c4b8e-3a1d-4c2b-9e7f-0a1b2c3d4e5f"
+    assert wire_problems(good) == []
+    for broken in (
+        {**good, "colour": "red"},  # a key the schema does not have
+        {**good, "turn_seq": "1"},  # a wrong type
+        {k: v for k, v in good.items() if k != "session_id"},  # a required key missing
+        {**good, "status": "maybe"},
+        {**good, "type": "unknown"},
+    ):
+        assert wire_problems(broken), broken
+
+
+def test_an_event_that_is_not_json_is_refused_alone(
+    make_tracker: Callable[..., Tracker], collector: Collector
+) -> None:
+    tracker = make_tracker()
+    session = tracker.session.start()
+    with session.turn() as bad:
+        bad.annotate(score=float("nan"))  # not JSON: a strict receiver would refuse the batch
+    with session.turn() as good:
+        good.annotate(score=0.5, when=object())  # not JSON either: sent as its text
+    sent = _sent(tracker, collector)
+    assert [e["turn_id"] for e in sent] == [good.turn_id]
+    assert sent[0]["annotations"]["when"].startswith("<object object")
+    stats = tracker.stats()
+    assert stats["rejected"] == 1 and stats["sent"] == 1 and stats["pending"] == 0
+
+
+def test_init_again_shuts_the_previous_default_down(tmp_path: Path, collector: Collector) -> None:
+    first = events.init(endpoint=collector.url, persist_identity=False, flush_interval_ms=60_000)
+    first.session.start().turn().finish()
+    second = events.init(endpoint=collector.url, persist_identity=False)
+    try:
+        assert events.get_tracker() is second
+        assert len(collector.events()) == 1  # the first one's event was flushed at once
+        first.session.start().turn().finish()
+        assert first.stats()["dropped"] == 1  # and it records nothing any more
+    finally:
+        second.shutdown(timeout=5)

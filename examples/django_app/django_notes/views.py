@@ -132,8 +132,10 @@ def summarise(request: HttpRequest, note_id: str) -> JsonResponse:
     # One conversation turn, recorded with the user's id and this request's trace.
     with request.lumi_session.turn() as turn:
         turn.set_messages(messages)
-        result = turn.wrap_llm(generate, model="gemini-2.5-flash", prompt_id="note-summary-v1")(
-            messages=messages
+        result = turn.wrap_llm(
+            lambda: generate(messages=messages),
+            model="gemini-2.5-flash",
+            prompt_id="note-summary-v1",
         )
         turn.add_message("assistant", result.content)
     return JsonResponse({"summary": result.content, "turn_id": turn.turn_id})

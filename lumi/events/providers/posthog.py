@@ -5,10 +5,11 @@
     from posthog import Posthog
     from lumi.events.providers.posthog import PostHogProvider
 
-    provider = PostHogProvider(project_id="12345")          # builds replay URLs
-    client = Posthog("phc_...", host="https://us.i.posthog.com", before_send=provider.before_send)
-    provider.client = client
+    provider = PostHogProvider(api_key="phc_...", host="https://us.i.posthog.com",
+                               project_id="12345")          # project_id: replay URLs
     tracker = lumi.events.init(..., ui_analytics=provider)
+
+(or pass your own ``Posthog`` client, made with ``before_send=provider.before_send``).
 
 While a turn runs, its ids are "super properties" (``lumina_session_id``, ``lumina_turn_id``,
 ``lumina_turn_seq``, ``lumina_turn_start_ts``): registered at turn start, removed at finish.
@@ -16,6 +17,10 @@ posthog-python has no ``register()``, and a server runs many turns at once, so t
 context variable (per request / task) and reach PostHog two ways: events sent through this
 provider carry them, and ``before_send`` (passed to the PostHog client) adds them to every event
 your own code captures during the turn. ``super_properties()`` returns them for manual use.
+
+Identity: ``tracker.identify(user_id, properties)`` links the anonymous id to the user in
+PostHog (``alias``) and sets the person's properties (``set``); ``tracker.reset()`` forgets the
+provider's per-request state.
 
 The PostHog session id comes from ``posthog``'s context (``posthog.set_context_session(...)``,
 set from the browser's ``X-POSTHOG-SESSION-ID`` header by PostHog's middleware) or from
@@ -26,11 +31,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from lumi._extras import optional_imports
 
 from . import TurnContext
+
+
+class PostHogClient(Protocol):
+    """What the provider uses of a ``posthog.Posthog`` client."""
+
+    def capture(
+        self,
+        event: str,
+        *,
+        distinct_id: str | None = ...,
+        properties: dict[str, Any] | None = ...,
+    ) -> object: ...
+
+    def alias(self, previous_id: str, distinct_id: str | None) -> object: ...
+
+    def set(
+        self, *, distinct_id: str | None = ..., properties: dict[str, Any] | None = ...
+    ) -> object: ...
+
+    def flush(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
 
 SUPER_PROPERTIES = (
     "lumina_session_id",
@@ -47,24 +75,23 @@ class PostHogProvider:
 
     def __init__(
         self,
-        client: Any = None,
+        client: PostHogClient | None = None,
         *,
         project_id: str | None = None,
         ui_host: str = "https://us.posthog.com",
         api_key: str | None = None,
         host: str | None = None,
     ) -> None:
-        """``client``: a ``posthog.Posthog`` (or anything with ``capture``); or ``api_key`` (+
-        ``host``) to build one. ``project_id``: your PostHog project id, for replay URLs."""
+        """``client``: a ``posthog.Posthog``; or ``api_key`` (+ ``host``) to build one (with
+        :meth:`before_send` wired in). ``project_id``: your PostHog project id, for replay
+        URLs."""
+        self._owns_client = client is None and api_key is not None
         if client is None and api_key is not None:
             with optional_imports("posthog", "PostHogProvider(api_key=...)"):
                 import posthog
 
             client = posthog.Posthog(api_key, host=host, before_send=self.before_send)
-            self._owns_client = True
-        else:
-            self._owns_client = False
-        self.client = client
+        self.client: PostHogClient | None = client
         self.project_id = project_id
         self.ui_host = ui_host.rstrip("/")
         self._turn: ContextVar[dict[str, Any] | None] = ContextVar(
@@ -129,6 +156,22 @@ class PostHogProvider:
     def untag_turn(self) -> None:
         self._turn.set(None)
 
+    def identify(
+        self, distinct_id: str, anonymous_id: str | None, properties: Mapping[str, Any] | None
+    ) -> None:
+        """Link the anonymous id to the user (``alias``) and set the person's properties."""
+        if self.client is None:
+            return
+        if anonymous_id and anonymous_id != distinct_id:
+            self.client.alias(previous_id=anonymous_id, distinct_id=distinct_id)
+        if properties:
+            self.client.set(distinct_id=distinct_id, properties=dict(properties))
+
+    def reset(self) -> None:
+        """Forget this context's PostHog session id and turn properties."""
+        self._session.set(None)
+        self._turn.set(None)
+
     def start_replay(self) -> None:
         """Session replay is recorded by posthog-js in the browser; nothing to do server-side."""
 
@@ -156,5 +199,5 @@ class PostHogProvider:
             return
         if self._owns_client:
             self.client.shutdown()
-        elif hasattr(self.client, "flush"):
+        else:
             self.client.flush()
