@@ -22,10 +22,10 @@ import attrs
 import requests
 import urllib3.exceptions
 
+from ._deadline import WATCHDOG, DeadlineAdapter
 from ._generated.operations import Operation
 from ._version import __version__
 from .config import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, Timeout
-from ._deadline import WATCHDOG, DeadlineAdapter
 from .envelope import decode_envelope, excerpt
 from .errors import (
     APIConnectionError,
