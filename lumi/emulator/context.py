@@ -13,6 +13,7 @@ from lumi._js import a_json_type
 from lumi.emulator.envelope import INVALID_TOKEN, EmulatorError, bad_request
 
 if TYPE_CHECKING:
+    from lumi.emulator.access import AccessPolicy
     from lumi.emulator.ai import AIProvider
     from lumi.emulator.files import FileStorage
     from lumi.emulator.functions import FunctionsHost
@@ -38,6 +39,8 @@ class Services:
     events: EventsInbox
     signatures: SignatureChecker
     reset: Callable[[], None]
+    #: The Host allowlist and the private token.
+    access: AccessPolicy
     #: The events write key; None accepts any non-empty key.
     api_key: str | None = None
 
@@ -123,15 +126,4 @@ def optional_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = body.get(name)
     if value is not None and not isinstance(value, dict):
         raise bad_request(f"{name} must be a JSON object, not {a_json_type(value)}")
-    return value
-
-
-def optional_count(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise bad_request(f"{name} must be a non-negative integer")
     return value

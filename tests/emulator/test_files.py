@@ -20,7 +20,7 @@ def test_upload_serve_delete(api: Api, emu: Emulator) -> None:
     assert [item["fileName"] for item in items] == ["notes.txt", "../../evil name.png"]
     assert all("uploadError" not in item for item in items)
     first, second = (item["fileUrl"] for item in items)
-    assert first.startswith(f"{emu.url}/_emulator/files/{PID}/") and first.endswith("/notes.txt")
+    assert first.startswith(f"{emu.url}/files/{PID}/") and first.endswith("/notes.txt")
     served = requests.get(first, timeout=10)
     assert served.status_code == 200 and served.content == b"hello"
     assert served.headers["Content-Type"].startswith("text/plain")
@@ -64,9 +64,9 @@ def test_delete_refuses_foreign_urls(api: Api, emu: Emulator) -> None:
 
 def test_serving_cannot_escape_the_storage(emu: Emulator) -> None:
     for path in (
-        f"/_emulator/files/{PID}/..%2F..%2F/emulator.sqlite3",
-        f"/_emulator/files/{PID}/0123456789abcdef01234567/..",
-        "/_emulator/files/../emulator.sqlite3/x/y",
+        f"/files/{PID}/..%2F..%2F/emulator.sqlite3",
+        f"/files/{PID}/0123456789abcdef01234567/..",
+        "/files/../emulator.sqlite3/x/y",
     ):
         response = requests.get(emu.url + path, timeout=10)
         assert response.status_code == 404, path
