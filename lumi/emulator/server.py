@@ -148,7 +148,9 @@ class Emulator:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         listener = socket.create_server((self.host, self.port), family=family, backlog=128)
         try:
-            max_body = max_upload_body(self.services.files.max_file_size)
+            # Twice the app's own bound: a body a little too large gets the app's 10413 envelope,
+            # a much larger one a plain HTTP 413 from waitress before it is all read.
+            max_body = 2 * max_upload_body(self.services.files.max_file_size)
             self._server = _waitress(self.app, listener, max_body)
         except BaseException:
             listener.close()
