@@ -41,7 +41,8 @@ def count(body: dict[str, object], name: str) -> int | None:
     if isinstance(value, float) and value.is_integer() and abs(value) <= 2.0**64:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        shown = f"{value!r:.40}" if isinstance(value, (int, float)) else a_json_type(value)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        shown = f"{value!r:.40}" if number else a_json_type(value)
         raise bad_request(f"{name} must be an integer from 0 to 2**63 - 1, not {shown}")
     return value
 
