@@ -172,12 +172,11 @@ class EmulatorApp:
             return self._headed(error_envelope(error), kind)
         except RequestEntityTooLarge:
             limit = request.max_content_length
-            error = EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
-            return self._headed(error_envelope(error), kind)
+            too_large = EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
+            return self._headed(error_envelope(too_large), kind)
         except HTTPException as exc:  # e.g. a malformed multipart body
-            reason = exc.description or exc.name
-            error = EmulatorError(BAD_REQUEST, f"bad request: {reason}")
-            return self._headed(error_envelope(error), kind)
+            bad = EmulatorError(BAD_REQUEST, f"bad request: {exc.description or exc.name}")
+            return self._headed(error_envelope(bad), kind)
         except Exception:
             return self._headed(self._crashed(request), kind)
 
@@ -213,7 +212,7 @@ class EmulatorApp:
             except MethodNotAllowed as exc:
                 if method != "OPTIONS" or not exc.valid_methods:
                     raise
-                endpoint, values = self._adapter.match(request.path, exc.valid_methods[0])
+                endpoint, values = self._adapter.match(request.path, next(iter(exc.valid_methods)))
         except NotFound:
             raise EmulatorError(NOT_FOUND, f"unknown route: {method} {request.path}", 404) from None
         except MethodNotAllowed as exc:

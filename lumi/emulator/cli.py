@@ -13,8 +13,8 @@ import re
 import signal
 import sys
 from pathlib import Path
-from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import click
 

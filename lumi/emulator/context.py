@@ -81,6 +81,8 @@ class Call:
             ) from None
         except RecursionError:
             raise bad_request("invalid JSON body: nested too deeply") from None
+        except ValueError as exc:  # Python's bound on digits in an integer (4300 by default)
+            raise bad_request(f"invalid JSON body: {str(exc).split(';')[0]}") from None
 
     def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
         body = self.json_body({} if allow_empty else _NO_BODY)

@@ -129,9 +129,9 @@ class FileStorage:
             targets.append((parts[1], unquote(parts[2])))
         deleted = 0
         for file_id, name in targets:
-            path = self.locate(project_id, file_id, name)
-            if path is not None:
-                shutil.rmtree(path.parent, ignore_errors=True)
+            found = self.locate(project_id, file_id, name)
+            if found is not None:
+                shutil.rmtree(found.parent, ignore_errors=True)
                 deleted += 1
         return deleted
 

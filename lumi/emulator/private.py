@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from lumi.emulator import functions as functions_module
 from lumi.emulator import ingest as ingest_module
-from lumi.emulator import users as users_module
 from lumi.emulator import limits
+from lumi.emulator import users as users_module
 from lumi.emulator.access import LOGIN_PATH, TOKEN_HEADER
 from lumi.emulator.context import Call, required_str
 from lumi.emulator.envelope import (
