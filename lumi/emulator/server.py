@@ -201,6 +201,9 @@ class Emulator:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        services = self.__dict__.get("services")
+        if services is not None and "_db" in self.__dict__:
+            services.signatures.close()  # its last nonces go to the database first
         for resource in ("_store", "_db"):
             closable = self.__dict__.pop(resource, None)
             if closable is not None:
@@ -252,6 +255,7 @@ class Emulator:
     # --- test helpers ---------------------------------------------------------------------
     def reset(self) -> None:
         """Forget everything: users, tokens, documents, mail, files, images, events, nonces."""
+        self.services.signatures.reset()
         self._db.reset()
         self._store.reset()
         self.services.files.reset()
