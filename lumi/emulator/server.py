@@ -212,7 +212,11 @@ class Emulator:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> Emulator:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # e.g. the port is busy: close the databases, remove a temporary DIR
+            raise
 
     def __exit__(
         self,
