@@ -73,6 +73,7 @@ def info(call: Call) -> Any:
             "GET /_emulator/users?projectId=",
             "POST /_emulator/users/role {projectId, email, userRole}",
             "POST /_emulator/reset",
+            "GET /_emulator/login?token=&next= (sets the browser cookie, then redirects)",
         ],
     }
 
