@@ -143,7 +143,10 @@ class EmulatorApp:
         if self.log_requests:  # the path only: a query may carry the login token
             status = response.status if isinstance(response, JSONReply) else response.status_code
             log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
-        return response(environ, start_response)
+        try:
+            return response(environ, start_response)
+        except Exception:  # building the reply failed before anything was sent
+            return self._crashed(request)(environ, start_response)
 
     def dispatch(self, request: Request) -> Response | JSONReply:
         kind: Kind | None = None

@@ -142,3 +142,14 @@ def test_random_json_never_breaks_the_server(api: Api, path: str, body: Any) -> 
     reply = assert_envelope(api.request("POST", path, body))
     assert isinstance(reply["code"], int) and isinstance(reply["message"], str)
     assert reply["code"] != 10500, reply
+
+
+def test_a_reply_that_fails_to_build_is_http_500(emu: Emulator, monkeypatch: Any) -> None:
+    from werkzeug.wrappers import Response
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(Response, "get_wsgi_response", broken)
+    response = requests.get(emu.url + "/openapi.yaml", timeout=10)
+    assert assert_envelope(response, 500)["code"] == 10500
