@@ -67,6 +67,9 @@ def _waitress(app: EmulatorApp, listener: socket.socket, max_body: int) -> BaseW
         max_request_body_size=max_body,
         asyncore_use_poll=True,
         asyncore_loop_timeout=_LOOP_TIMEOUT,
+        # No proxy is trusted and nothing here reads X-Forwarded-*: skip the per-request pass
+        # that would delete those headers from the environ.
+        clear_untrusted_proxy_headers=False,
         ident="lumi-emulator",
     )
     assert isinstance(server, BaseWSGIServer)  # one socket: one server, not a MultiSocketServer

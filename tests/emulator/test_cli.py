@@ -105,6 +105,14 @@ def test_the_port_in_use_is_a_clear_error() -> None:
 def test_help_lists_the_subcommands() -> None:
     result = CliRunner().invoke(cli, ["emulator", "--help"])
     assert result.exit_code == 0
-    for word in ("--data", "--fixed-otp", "--functions", "--api-key", "outbox", "set-role"):
+    for word in (
+        "--data",
+        "--fixed-otp",
+        "--functions",
+        "--api-key",
+        "--allow-host",
+        "outbox",
+        "set-role",
+    ):
         assert word in result.output
     assert PID  # the shared project id is importable (keeps the import used)
