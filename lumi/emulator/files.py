@@ -96,9 +96,13 @@ class FileStorage:
         for url_path in url_paths:
             parts = url_path[len(URL_PREFIX) :].split("/")
             if len(parts) == 3:
-                path = self.locate(unquote(parts[0]), parts[1], unquote(parts[2]))
-                if path is not None:
-                    shutil.rmtree(path.parent, ignore_errors=True)
+                self._remove(unquote(parts[0]), parts[1], unquote(parts[2]))
+
+    def _remove(self, project_id: str, file_id: str, name: str) -> bool:
+        found = self.locate(project_id, file_id, name)
+        if found is not None:
+            shutil.rmtree(found.parent, ignore_errors=True)
+        return found is not None
 
     def save_bytes(self, project_id: str, file_name: str, data: bytes) -> str:
         return self.save(project_id, file_name, io.BytesIO(data))
@@ -127,13 +131,7 @@ class FileStorage:
             if unquote(parts[0]) != project_id:
                 raise bad_request(f"the file URL belongs to another project: {url:.300}")
             targets.append((parts[1], unquote(parts[2])))
-        deleted = 0
-        for file_id, name in targets:
-            found = self.locate(project_id, file_id, name)
-            if found is not None:
-                shutil.rmtree(found.parent, ignore_errors=True)
-                deleted += 1
-        return deleted
+        return sum(self._remove(project_id, file_id, name) for file_id, name in targets)
 
     def reset(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -51,12 +51,15 @@ _LOOP_TIMEOUT = 1
 def _waitress(app: EmulatorApp, listener: socket.socket, max_body: int) -> BaseWSGIServer:
     """waitress over an already bound socket.
 
-    Chosen over cheroot by measurement (``python -m benchmarks.emulator_http``): the same
-    throughput within noise, and waitress reads requests and writes responses in one
-    asynchronous loop, handing a request to a worker only once it has fully arrived, so slow
-    or stalled clients hold no worker (with cheroot's 8 workers, 16 half-sent requests stopped
-    every other client). Werkzeug's development server closed the connection after each reply.
+    Chosen by measurement (``python -m benchmarks.emulator_http --candidates``): gets by id
+    at x0.66 of a canned keep-alive server against cheroot's x0.61 and Werkzeug's development
+    server's x0.41 (a thread per connection, unbounded), and waitress reads requests and writes
+    replies in one asynchronous loop, handing a request to a worker only once it has fully
+    arrived, so slow or stalled clients hold no worker (with cheroot's 8 workers, 16 half-sent
+    requests stopped every other client).
     """
+    # "Task queue depth is N" means "all workers are busy": for a development server, noise.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(
         app,
         sockets=[listener],
