@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,8 +82,11 @@ class Call:
             ) from None
         except RecursionError:
             raise bad_request("invalid JSON body: nested too deeply") from None
-        except ValueError as exc:  # Python's bound on digits in an integer (4300 by default)
-            raise bad_request(f"invalid JSON body: {str(exc).split(';')[0]}") from None
+        except ValueError:  # an integer past Python's digit bound (sys.set_int_max_str_digits)
+            digits = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+            raise bad_request(
+                f"invalid JSON body: an integer has more than {digits} digits"
+            ) from None
 
     def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
         body = self.json_body({} if allow_empty else _NO_BODY)
