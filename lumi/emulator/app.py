@@ -1,14 +1,15 @@
 """The emulator as a WSGI application (Werkzeug).
 
-Werkzeug gives routing (``Map``/``Rule`` with converters and method matching), request/response
-objects with multipart parsing that spools big files to disk, ``send_file`` with conditional
-requests, streaming responses, and a threaded development server (``make_server(threaded=True)``)
-that needs no framework around it. A framework (Flask) would add little here, and a raw
-``http.server`` would mean hand-writing multipart parsing, routing and chunked streaming.
+Werkzeug gives routing (``Map``/``Rule`` with converters and method matching), request objects
+with multipart parsing that spools big files to disk, ``send_file`` with conditional requests
+and streaming responses. A framework (Flask) would add little here, and a raw WSGI callable
+would mean hand-writing multipart parsing and routing. The HTTP server is waitress
+(``server.py``).
 
-Every request goes through ``EmulatorApp.dispatch``: route, check the signature (protocol
-endpoints), run the handler, wrap the result in an envelope. Any failure becomes an error
-envelope; an unexpected exception is logged and answered with code 10500, never a stack trace.
+Every request goes through ``EmulatorApp.__call__``: check the ``Host``, route, check what the
+route's kind asks (signature, private token), run the handler, wrap the result in an envelope.
+An expected failure is an error envelope (HTTP 200 on protocol routes); an unexpected exception
+is logged with its traceback and answered HTTP 500, code 10500, never a stack trace.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from lumi.emulator import handlers, private
+from lumi.emulator import handlers, limits, private
+from lumi.emulator.access import LOGIN_PATH
 from lumi.emulator.context import Call, Services
 from lumi.emulator.envelope import (
     BAD_REQUEST,
+    FORBIDDEN,
     INTERNAL,
     NOT_FOUND,
     TOO_LARGE,
     EmulatorError,
+    JSONReply,
     envelope,
     error_envelope,
 )
@@ -40,23 +44,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumi.emulator")
 
-#: Largest JSON body accepted (uploads get a larger bound, see ``_max_body``).
-MAX_JSON_BODY = 16 * 1024 * 1024
-_CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": (
+_CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    (
+        "Access-Control-Allow-Headers",
         "Authorization, Content-Type, X-Timestamp, X-Nonce, X-Sign, X-Top-Access, X-Api-Key, "
-        "Cache-Control, X-Accel-Buffering, Accept"
+        "Cache-Control, X-Accel-Buffering, Accept",
     ),
-    "Access-Control-Max-Age": "600",
-}
+    ("Access-Control-Max-Age", "600"),
+]
+_PRIVATE_HEADERS = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
 
 
 class Kind(Enum):
-    SIGNED = "signed"  # the protocol: signature checked, answer enveloped
-    PRIVATE = "private"  # /_emulator/*: unsigned, answer enveloped
-    RAW = "raw"  # the handler returns its own Response
+    SIGNED = "signed"  # the Lumi protocol: CORS, signature checked, answer enveloped
+    PUBLIC = "public"  # functions, events ingest, files, the OpenAPI document: CORS, own answer
+    PRIVATE = "private"  # /_emulator/*: the private token, no CORS, enveloped unless a Response
+    LOGIN = "login"  # /_emulator/login: no CORS, checks the token of its own query
 
 
 Handler = Callable[[Call], Any]
@@ -88,10 +93,12 @@ ROUTES: list[tuple[str, list[str], Handler, Kind]] = [
     (_LM + "/ai/chat/stream", ["POST"], handlers.generate_text_stream, Kind.SIGNED),
     (_LM + "/ai/image/task", ["POST"], handlers.create_image_task, Kind.SIGNED),
     (_LM + "/ai/image/get", ["POST"], handlers.get_image_task, Kind.SIGNED),
-    ("/v1/functions/<projectId>/<name>", _FUNCTION_METHODS, private.invoke_function, Kind.RAW),
-    ("/collect/sdk/events", ["POST"], private.ingest_events, Kind.RAW),
-    ("/openapi.yaml", ["GET"], private.openapi, Kind.RAW),
-    ("/", ["GET"], private.info, Kind.PRIVATE),
+    ("/v1/functions/<projectId>/<name>", _FUNCTION_METHODS, private.invoke_function, Kind.PUBLIC),
+    ("/collect/sdk/events", ["POST"], private.ingest_events, Kind.PUBLIC),
+    ("/openapi.yaml", ["GET"], private.openapi, Kind.PUBLIC),
+    ("/files/<projectId>/<fileId>/<fileName>", ["GET"], private.serve_file, Kind.PUBLIC),
+    ("/", ["GET"], private.welcome, Kind.PUBLIC),
+    (LOGIN_PATH, ["GET"], private.login, Kind.LOGIN),
     ("/_emulator", ["GET"], private.info, Kind.PRIVATE),
     ("/_emulator/outbox", ["GET"], private.outbox, Kind.PRIVATE),
     ("/_emulator/events", ["GET"], private.events, Kind.PRIVATE),
@@ -99,15 +106,24 @@ ROUTES: list[tuple[str, list[str], Handler, Kind]] = [
     ("/_emulator/users", ["GET"], private.list_users, Kind.PRIVATE),
     ("/_emulator/users/role", ["POST"], private.set_role, Kind.PRIVATE),
     ("/_emulator/reset", ["POST"], private.reset, Kind.PRIVATE),
-    ("/_emulator/files/<projectId>/<fileId>/<name>", ["GET"], private.serve_file, Kind.RAW),
 ]
+
+#: Route values and their bounds (what they are called in a message, UTF-8 bytes).
+_VALUE_BOUNDS = {
+    "projectId": ("project id", limits.MAX_PROJECT_ID_BYTES),
+    "entity": ("entity name", limits.MAX_ENTITY_NAME_BYTES),
+    "id": ("document id", limits.MAX_DOCUMENT_ID_BYTES),
+    "name": ("function name", limits.MAX_FUNCTION_NAME_BYTES),
+}
 
 
 class EmulatorApp:
     """The WSGI callable."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, log_requests: bool = False) -> None:
         self.services = services
+        self.access = services.access
+        self.log_requests = log_requests
         self._endpoints: dict[str, tuple[Handler, Kind]] = {}
         rules = []
         for index, (path, methods, handler, kind) in enumerate(ROUTES):
@@ -115,56 +131,98 @@ class EmulatorApp:
             self._endpoints[endpoint] = (handler, kind)
             rules.append(Rule(path, methods=methods, endpoint=endpoint))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        # One adapter for every request: matching by (path, method) reads it and never writes.
+        self._adapter = self.url_map.bind("emulator")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        response = self.dispatch(request)
-        response.headers.update(_CORS_HEADERS)
-        return response(environ, start_response)
-
-    def dispatch(self, request: Request) -> Response:
-        if request.method == "OPTIONS":  # CORS preflight of a browser app on another origin
-            return Response(status=204)
         try:
+            response = self.dispatch(request)
+        except Exception:  # a bug outside the handlers (routing, access, headers)
+            response = self._crashed(request)
+        if self.log_requests:  # the path only: a query may carry the login token
+            status = response.status if isinstance(response, JSONReply) else response.status_code
+            log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
+        try:
+            return response(environ, start_response)
+        except Exception:  # building the reply failed before anything was sent
+            return self._crashed(request)(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response | JSONReply:
+        kind: Kind | None = None
+        try:
+            self.access.check_host(request.environ.get("HTTP_HOST"))
             handler, kind, values = self._route(request)
+            if request.method == "OPTIONS":  # CORS preflight of a browser app on another origin
+                if kind is Kind.PRIVATE or kind is Kind.LOGIN:
+                    raise EmulatorError(FORBIDDEN, "private routes answer no CORS preflight", 403)
+                return self._headed(Response(status=204), kind)
+            if kind is Kind.PRIVATE:
+                self.access.check_private(request)
+            for key, value in values.items():
+                bound = _VALUE_BOUNDS.get(key)  # a file's name is checked by the file storage
+                if bound is not None:
+                    limits.name(value, *bound)
             request.max_content_length = self._max_body(handler)
             call = Call(request=request, services=self.services, values=values)
             if kind is Kind.SIGNED:
                 self._check_signature(request)
             result = handler(call)
-            if kind is Kind.RAW or isinstance(result, Response):
-                return result  # type: ignore[no-any-return]
-            return envelope(result)
+            if kind is Kind.PUBLIC or kind is Kind.LOGIN or isinstance(result, Response):
+                return self._headed(result, kind)
+            return self._headed(envelope(result), kind)
         except EmulatorError as error:
-            return error_envelope(error)
+            return self._headed(error_envelope(error), kind)
         except RequestEntityTooLarge:
             limit = request.max_content_length
-            return error_envelope(
-                EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
-            )
+            too_large = EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
+            return self._headed(error_envelope(too_large), kind)
         except HTTPException as exc:  # e.g. a malformed multipart body
-            return error_envelope(
-                EmulatorError(BAD_REQUEST, f"bad request: {exc.description or exc.name}")
-            )
+            bad = EmulatorError(BAD_REQUEST, f"bad request: {exc.description or exc.name}")
+            return self._headed(error_envelope(bad), kind)
         except Exception:
-            log.exception("emulator error on %s %s", request.method, request.path)
-            return error_envelope(
-                EmulatorError(INTERNAL, "internal emulator error; the emulator log has the details")
+            return self._headed(self._crashed(request), kind)
+
+    @staticmethod
+    def _crashed(request: Request) -> JSONReply:
+        log.exception("emulator error on %s %s", request.method, request.path)
+        return error_envelope(
+            EmulatorError(
+                INTERNAL, "internal emulator error; the emulator log has the details", status=500
             )
+        )
+
+    @staticmethod
+    def _headed(response: Response | JSONReply, kind: Kind | None) -> Response | JSONReply:
+        if kind is Kind.SIGNED or kind is Kind.PUBLIC:
+            extra = _CORS_HEADERS
+        elif kind is Kind.PRIVATE or kind is Kind.LOGIN:
+            extra = _PRIVATE_HEADERS
+        else:
+            return response
+        if isinstance(response, JSONReply):
+            response.headers.extend(extra)
+        else:
+            for name, value in extra:
+                response.headers.setdefault(name, value)
+        return response
 
     def _route(self, request: Request) -> tuple[Handler, Kind, dict[str, Any]]:
-        adapter = self.url_map.bind_to_environ(request.environ)
+        method = request.method
         try:
-            endpoint, values = adapter.match()
+            try:
+                endpoint, values = self._adapter.match(request.path, method)
+            except MethodNotAllowed as exc:
+                if method != "OPTIONS" or not exc.valid_methods:
+                    raise
+                endpoint, values = self._adapter.match(request.path, next(iter(exc.valid_methods)))
         except NotFound:
-            raise EmulatorError(
-                NOT_FOUND, f"unknown route: {request.method} {request.path}", status=404
-            ) from None
+            raise EmulatorError(NOT_FOUND, f"unknown route: {method} {request.path}", 404) from None
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             raise EmulatorError(
                 NOT_FOUND,
-                f"method {request.method} not allowed on {request.path} (allowed: {allowed})",
+                f"method {method} not allowed on {request.path} (allowed: {allowed})",
                 status=405,
             ) from None
         handler, kind = self._endpoints[str(endpoint)]
@@ -172,10 +230,23 @@ class EmulatorApp:
 
     def _max_body(self, handler: Handler) -> int:
         if handler is handlers.upload_files:
-            return max(MAX_JSON_BODY, 8 * self.services.files.max_file_size)
-        return MAX_JSON_BODY
+            return max_upload_body(self.services.files.max_file_size)
+        return limits.MAX_JSON_BODY
 
     def _check_signature(self, request: Request) -> None:
         # A multipart body is signed as empty (the JS client hashes "" for FormData).
         body = b"" if request.mimetype == "multipart/form-data" else request.get_data(cache=True)
-        self.services.signatures.check(signed_query(request.args), request.headers, body)
+        environ = request.environ  # read directly: Werkzeug's header view is slow per lookup
+        headers = {
+            "X-Timestamp": environ.get("HTTP_X_TIMESTAMP", ""),
+            "X-Nonce": environ.get("HTTP_X_NONCE", ""),
+            "X-Sign": environ.get("HTTP_X_SIGN", ""),
+        }
+        query = signed_query(request.args) if environ.get("QUERY_STRING") else {}
+        self.services.signatures.check(query, headers, body)
+
+
+def max_upload_body(max_file_size: int) -> int:
+    """The largest upload body: several files of the per-file limit, and never below the JSON
+    bound. The HTTP server refuses anything larger before it reaches the app."""
+    return max(limits.MAX_JSON_BODY, limits.UPLOAD_BODY_FILES * max_file_size)

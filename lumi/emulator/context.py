@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from lumi._js import a_json_type
 from lumi.emulator.envelope import INVALID_TOKEN, EmulatorError, bad_request
 
 if TYPE_CHECKING:
+    from lumi.emulator.access import AccessPolicy
     from lumi.emulator.ai import AIProvider
     from lumi.emulator.files import FileStorage
     from lumi.emulator.functions import FunctionsHost
@@ -38,6 +40,8 @@ class Services:
     events: EventsInbox
     signatures: SignatureChecker
     reset: Callable[[], None]
+    #: The Host allowlist and the private token.
+    access: AccessPolicy
     #: The events write key; None accepts any non-empty key.
     api_key: str | None = None
 
@@ -78,6 +82,11 @@ class Call:
             ) from None
         except RecursionError:
             raise bad_request("invalid JSON body: nested too deeply") from None
+        except ValueError:  # an integer past Python's digit bound (sys.set_int_max_str_digits)
+            digits = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+            raise bad_request(
+                f"invalid JSON body: an integer has more than {digits} digits"
+            ) from None
 
     def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
         body = self.json_body({} if allow_empty else _NO_BODY)
@@ -123,15 +132,4 @@ def optional_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = body.get(name)
     if value is not None and not isinstance(value, dict):
         raise bad_request(f"{name} must be a JSON object, not {a_json_type(value)}")
-    return value
-
-
-def optional_count(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise bad_request(f"{name} must be a non-negative integer")
     return value

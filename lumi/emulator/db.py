@@ -1,4 +1,4 @@
-"""The emulator's own SQLite database (users, tokens, OTPs, outbox, image tasks, events).
+"""The emulator's own SQLite database (users, tokens, OTPs, outbox, image tasks, events, nonces).
 
 Entities live apart, in the entity store. One connection guarded by a lock: the emulator is a
 development server, and SQLite serialises writers anyway; WAL lets the ``lumi emulator set-role``
@@ -58,6 +58,11 @@ CREATE TABLE IF NOT EXISTS image_tasks (
     content TEXT,
     image_url TEXT
 );
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id TEXT NOT NULL UNIQUE,
@@ -67,7 +72,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-_TABLES = ("users", "tokens", "otps", "outbox", "image_tasks", "events")
+_TABLES = ("users", "tokens", "otps", "outbox", "image_tasks", "events", "nonces")
 
 
 class Database:
@@ -94,6 +99,11 @@ class Database:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement, atomic and committed on its own; returns the rows it changed."""
+        with self._lock:
+            return self._conn.execute(sql, params).rowcount
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -1,4 +1,6 @@
-"""Uploaded files, kept under ``<data>/files/<project>/<file id>/<name>`` and served back."""
+"""Uploaded files, kept under ``<data>/files/<project>/<file id>/<name>`` and served back at
+``/files/<project>/<file id>/<name>`` (public: a file URL is what an app shows in ``<img>``;
+the random 96-bit id is what keeps it from being guessed)."""
 
 from __future__ import annotations
 
@@ -14,16 +16,17 @@ from urllib.parse import quote, unquote, urlsplit
 from werkzeug.utils import secure_filename
 
 from lumi.emulator.envelope import bad_request
+from lumi.emulator.limits import MAX_FILE_NAME_CHARS, MAX_STORED_NAME_BYTES
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
-URL_PREFIX = "/_emulator/files/"
+URL_PREFIX = "/files/"
 _SAFE_DIR = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FILE_ID = re.compile(r"[0-9a-f]{24}")
 _CHUNK = 64 * 1024
 
 
-class FileTooLarge(Exception):
-    """The file is larger than the per-file limit."""
+class UploadRefused(Exception):
+    """This one file cannot be stored (its name, its size, the disk); the message says why."""
 
 
 def _describe(size: int) -> str:
@@ -44,27 +47,62 @@ class FileStorage:
             return self.root / project_id
         return self.root / ("h-" + hashlib.sha256(project_id.encode()).hexdigest()[:32])
 
-    def save(self, project_id: str, file_name: str, stream: IO[bytes]) -> str:
-        """Store the stream and return its URL path; ``FileTooLarge`` past the limit."""
+    @staticmethod
+    def stored_name(file_name: str) -> str:
+        """The name kept on disk and in the URL: ASCII, no path, at most MAX_STORED_NAME_BYTES
+        (the extension kept); ``UploadRefused`` for a name longer than MAX_FILE_NAME_CHARS."""
+        if len(file_name) > MAX_FILE_NAME_CHARS:
+            raise UploadRefused(
+                f"the file name is {len(file_name)} characters long; the limit is"
+                f" {MAX_FILE_NAME_CHARS} characters"
+            )
         name = secure_filename(file_name) or "file"
+        if len(name) > MAX_STORED_NAME_BYTES:  # NFKD can lengthen a name (e.g. "㎒" -> "MHz")
+            stem, dot, extension = name.rpartition(".")
+            keep = extension[:16] if dot and stem else ""
+            name = name[: MAX_STORED_NAME_BYTES - len(keep) - 1].rstrip(".") + (
+                "." + keep if keep else ""
+            )
+        return name
+
+    def save(self, project_id: str, file_name: str, stream: IO[bytes]) -> str:
+        """Store the stream and return its URL path; ``UploadRefused`` for a name over the
+        limit, a file over the size limit, or a disk error (nothing is left behind)."""
+        name = self.stored_name(file_name)
         file_id = secrets.token_hex(12)
         folder = self._project_dir(project_id) / file_id
-        folder.mkdir(parents=True)
         size = 0
         try:
+            folder.mkdir(parents=True)
             with open(folder / name, "wb") as out:
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
                     if size > self.max_file_size:
-                        raise FileTooLarge(
+                        raise UploadRefused(
                             f"{file_name} is larger than the {_describe(self.max_file_size)}"
                             " limit per file"
                         )
                     out.write(chunk)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise UploadRefused(f"{file_name} could not be stored: {exc.strerror or exc}") from exc
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return self.url_path(project_id, file_id, name)
+
+    def discard(self, url_paths: list[str]) -> None:
+        """Delete files just stored (a batch that failed after them: no orphan is kept)."""
+        for url_path in url_paths:
+            parts = url_path[len(URL_PREFIX) :].split("/")
+            if len(parts) == 3:
+                self._remove(unquote(parts[0]), parts[1], unquote(parts[2]))
+
+    def _remove(self, project_id: str, file_id: str, name: str) -> bool:
+        found = self.locate(project_id, file_id, name)
+        if found is not None:
+            shutil.rmtree(found.parent, ignore_errors=True)
+        return found is not None
 
     def save_bytes(self, project_id: str, file_name: str, data: bytes) -> str:
         return self.save(project_id, file_name, io.BytesIO(data))
@@ -86,20 +124,14 @@ class FileStorage:
         for url in urls:
             if not isinstance(url, str):
                 raise bad_request(f"fileUrls must hold strings, not {url!r}")
-            parts = urlsplit(url).path.split("/")
-            # ["", "_emulator", "files", pid, id, name]
-            if len(parts) != 6 or "/".join(parts[:3]) + "/" != URL_PREFIX:
-                raise bad_request(f"not a file URL of this emulator: {url}")
-            if unquote(parts[3]) != project_id:
-                raise bad_request(f"the file URL belongs to another project: {url}")
-            targets.append((parts[4], unquote(parts[5])))
-        deleted = 0
-        for file_id, name in targets:
-            path = self.locate(project_id, file_id, name)
-            if path is not None:
-                shutil.rmtree(path.parent, ignore_errors=True)
-                deleted += 1
-        return deleted
+            path = urlsplit(url).path
+            parts = path[len(URL_PREFIX) :].split("/")  # [pid, id, name]
+            if not path.startswith(URL_PREFIX) or len(parts) != 3:
+                raise bad_request(f"not a file URL of this emulator: {url:.300}")
+            if unquote(parts[0]) != project_id:
+                raise bad_request(f"the file URL belongs to another project: {url:.300}")
+            targets.append((parts[1], unquote(parts[2])))
+        return sum(self._remove(project_id, file_id, name) for file_id, name in targets)
 
     def reset(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

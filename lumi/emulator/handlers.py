@@ -11,17 +11,17 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from lumi.emulator import limits
 from lumi.emulator import users as users_module
 from lumi.emulator.ai import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, parse_chat_request
 from lumi.emulator.context import (
     Call,
     field_str,
-    optional_count,
     optional_object,
     required_str,
 )
 from lumi.emulator.envelope import INTERNAL, INVALID_TOKEN, NOT_FOUND, EmulatorError, bad_request
-from lumi.emulator.files import FileTooLarge
+from lumi.emulator.files import UploadRefused
 from lumi.emulator.outbox import validate_email
 from lumi.emulator.query import QueryError
 
@@ -32,6 +32,7 @@ log = logging.getLogger("lumi.emulator")
 def _auth_body(call: Call) -> tuple[dict[str, Any], str, str]:
     body = call.json_object()
     project_id = required_str(body, "projectId")
+    limits.name(project_id, "project id", limits.MAX_PROJECT_ID_BYTES)
     email = users_module.check_email(body.get("email"))
     return body, project_id, email
 
@@ -107,7 +108,7 @@ def list_documents_by_page(call: Call) -> Any:
     project_id, entity = _entity(call)
     body = call.json_object(allow_empty=True)
     filter_, sort = optional_object(body, "filter"), _sort(body)
-    limit, skip = optional_count(body, "limit"), optional_count(body, "skip")
+    limit, skip = limits.count(body, "limit"), limits.count(body, "skip")
     page, total = _store_call(
         call.services.store.find, project_id, entity, filter_, sort, limit, skip
     )
@@ -189,13 +190,20 @@ def upload_files(call: Call) -> Any:
         others = ", ".join(sorted(call.request.files)) or "none"
         raise bad_request(f"multipart field 'files' is required (file fields received: {others})")
     results: list[dict[str, Any]] = []
-    for part in parts:
-        name = part.filename or "file"
-        try:
-            path = call.services.files.save(call.project_id, name, part.stream)
+    stored: list[str] = []
+    try:
+        for part in parts:
+            name = part.filename or "file"
+            try:
+                path = call.services.files.save(call.project_id, name, part.stream)
+            except UploadRefused as exc:
+                results.append({"fileName": name, "uploadError": str(exc)})
+                continue
+            stored.append(path)
             results.append({"fileName": name, "fileUrl": call.base_url + path})
-        except FileTooLarge as exc:
-            results.append({"fileName": name, "uploadError": str(exc)})
+    except BaseException:
+        call.services.files.discard(stored)  # the caller never learns these URLs: no orphans
+        raise
     return results
 
 

@@ -1,5 +1,6 @@
-"""Endpoints that are not the Lumi protocol: ``/_emulator/*``, ``/openapi.yaml``, functions and
-the events ingest. Unsigned. ``/_emulator/*`` answers envelopes like the protocol does."""
+"""Endpoints that are not the Lumi protocol: ``/_emulator/*`` (private: the token), and the public
+``/``, ``/openapi.yaml``, ``/files/*``, functions and the events ingest. Unsigned.
+``/_emulator/*`` answers envelopes like the protocol does."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from werkzeug.wrappers import Response
 from lumi._resources import OPENAPI, schema_bytes
 from lumi.emulator import functions as functions_module
 from lumi.emulator import ingest as ingest_module
+from lumi.emulator import limits
 from lumi.emulator import users as users_module
+from lumi.emulator.access import LOGIN_PATH, TOKEN_HEADER
 from lumi.emulator.context import Call, required_str
-from lumi.emulator.envelope import NOT_FOUND, EmulatorError, bad_request, json_response
+from lumi.emulator.envelope import (
+    NOT_FOUND,
+    EmulatorError,
+    JSONReply,
+    bad_request,
+    json_response,
+)
 from lumi.emulator.signature import signed_query
 
 
@@ -28,6 +37,25 @@ def _int_arg(call: Call, name: str, default: int | None) -> int | None:
     if not value.isdigit() or len(value) > 18:
         raise bad_request(f"query parameter {name} must be a non-negative integer")
     return int(value)
+
+
+def welcome(call: Call) -> JSONReply:
+    """``GET /``: what this server is, and how to reach its private routes (no secret here)."""
+    return json_response(
+        {
+            "name": "lumi emulator",
+            "apiBaseUrl": call.base_url,
+            "openapi": call.base_url + "/openapi.yaml",
+            "private": (
+                f"/_emulator/* needs the token printed at start-up, as the {TOKEN_HEADER} header"
+                f" or through {LOGIN_PATH}?token=<token>&next=/_emulator/ in a browser"
+            ),
+        }
+    )
+
+
+def login(call: Call) -> Response:
+    return call.services.access.login(call.request)
 
 
 def info(call: Call) -> Any:
@@ -42,7 +70,7 @@ def info(call: Call) -> Any:
             "GET /_emulator/users?projectId=",
             "POST /_emulator/users/role {projectId, email, userRole}",
             "POST /_emulator/reset",
-            "GET /_emulator/files/{projectId}/{fileId}/{name}",
+            "GET /_emulator/login?token=&next= (sets the browser cookie, then redirects)",
         ],
     }
 
@@ -72,7 +100,9 @@ def list_users(call: Call) -> Any:
 
 def set_role(call: Call) -> Any:
     body = call.json_object()
-    project_id = required_str(body, "projectId")
+    project_id = limits.name(
+        required_str(body, "projectId"), "project id", limits.MAX_PROJECT_ID_BYTES
+    )
     email = users_module.check_email(body.get("email"))
     role = users_module.check_role(body.get("userRole"))
     return call.services.users.set_role(project_id, email, role)
@@ -99,7 +129,7 @@ def openapi(call: Call) -> Response:
 
 def serve_file(call: Call) -> Response:
     path = call.services.files.locate(
-        str(call.values["projectId"]), str(call.values["fileId"]), str(call.values["name"])
+        str(call.values["projectId"]), str(call.values["fileId"]), str(call.values["fileName"])
     )
     if path is None:
         raise EmulatorError(NOT_FOUND, f"no such file: {call.request.path}", status=404)
@@ -135,7 +165,7 @@ def invoke_function(call: Call) -> Response:
     return functions_module.invoke(call.services.functions, function_request)
 
 
-def ingest_events(call: Call) -> Response:
+def ingest_events(call: Call) -> Response | JSONReply:
     request = call.request
     request.max_content_length = ingest_module.MAX_BODY_BYTES
     try:

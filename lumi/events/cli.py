@@ -1,7 +1,8 @@
 """``lumi events tail`` and ``lumi events sessions``: what the local emulator received.
 
 Both read ``GET {emulator}/_emulator/events?after=<seq>`` (an envelope whose ``data`` is
-``[{seq, receivedAt, event}]``, oldest first, de-duplicated by ``event_id``).
+``[{seq, receivedAt, event}]``, oldest first, de-duplicated by ``event_id``), a private route:
+the token comes from ``--token``, ``$LUMI_EMULATOR_TOKEN`` or the emulator's runtime file.
 """
 
 from __future__ import annotations
@@ -24,11 +25,17 @@ class EmulatorUnavailable(click.ClickException):
     """The emulator could not be read; the message says where and why."""
 
 
-def fetch_events(url: str, after: int = 0, timeout: float = 5.0) -> list[dict[str, Any]]:
+def fetch_events(
+    url: str, after: int = 0, timeout: float = 5.0, token: str | None = None
+) -> list[dict[str, Any]]:
     """``[{seq, receivedAt, event}]`` with ``seq > after`` from the emulator at ``url``."""
+    from lumi.emulator.runtime import TOKEN_HEADER, find_token
+
     endpoint = url.rstrip("/") + "/_emulator/events"
+    secret = find_token(url, token)
+    headers = {TOKEN_HEADER: secret} if secret else {}
     try:
-        response = requests.get(endpoint, params={"after": after}, timeout=timeout)
+        response = requests.get(endpoint, params={"after": after}, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
         raise EmulatorUnavailable(
             f"cannot reach the emulator at {url} ({type(exc).__name__}); start it with "
@@ -141,6 +148,12 @@ _url_option = click.option(
     show_default=f"${ENV_URL} or {DEFAULT_URL}",
     help="Base URL of the running emulator.",
 )
+_token_option = click.option(
+    "--token",
+    metavar="TOKEN",
+    help="The emulator's private token (default: $LUMI_EMULATOR_TOKEN, else found by the port"
+    " of --url).",
+)
 
 
 @click.group()
@@ -150,13 +163,14 @@ def events() -> None:
 
 @events.command()
 @_url_option
+@_token_option
 @click.option("--follow", "-f", is_flag=True, help="Keep polling for new events.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
-def tail(url: str, follow: bool, interval: float) -> None:
+def tail(url: str, token: str | None, follow: bool, interval: float) -> None:
     """Print received events, one line each (-f to follow)."""
     after = 0
     while True:
-        rows = fetch_events(url, after)
+        rows = fetch_events(url, after, token=token)
         for row in rows:
             click.echo(format_event(row["event"]))
             after = max(after, int(row.get("seq", after)))
@@ -167,7 +181,8 @@ def tail(url: str, follow: bool, interval: float) -> None:
 
 @events.command()
 @_url_option
-def sessions(url: str) -> None:
+@_token_option
+def sessions(url: str, token: str | None) -> None:
     """Sessions with their turns and latencies."""
-    rows = fetch_events(url)
+    rows = fetch_events(url, token=token)
     click.echo(render_sessions(summarize_sessions(row["event"] for row in rows)))

@@ -4,12 +4,14 @@ Fixtures:
 
 - ``lumi_emulator``: the :class:`lumi.emulator.Emulator` of the session, emptied before each test
   (users, documents, mail, files, events). ``lumi_emulator.url``, ``.outbox()``,
-  ``.latest_otp(email)``, ``.events()``.
+  ``.latest_otp(email)``, ``.events()``; ``.private_headers`` opens its ``/_emulator/*`` routes
+  (this run's token), and the ``lumi`` commands find that token by themselves.
 - ``lumi_client``: ``lumi.create_client(project_id="p_test", api_base_url=lumi_emulator.url)``.
 - ``lumi_emulator_options``: override it (session scope) to pass ``Emulator`` keyword arguments,
   e.g. ``{"functions": "functions.py", "fixed_otp": "123456"}``.
 
-Importing this module is cheap: the emulator (Werkzeug, SQLite) loads when a fixture is used.
+Importing this module is cheap: the emulator (Werkzeug, waitress, SQLite) loads when a fixture
+is used.
 """
 
 from __future__ import annotations

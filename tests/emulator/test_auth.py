@@ -152,10 +152,14 @@ def test_first_user_is_admin_then_users(api: Api, emu: Emulator) -> None:
 def test_set_role_over_http(api: Api, emu: Emulator) -> None:
     api.sign_up(emu, "b1@example.com")
     body = {"projectId": PID, "email": "b1@example.com", "userRole": "USER"}
-    reply = api.http.post(emu.url + "/_emulator/users/role", json=body).json()
+    reply = api.http.post(
+        emu.url + "/_emulator/users/role", json=body, headers=emu.private_headers
+    ).json()
     assert reply["code"] == 200 and reply["data"]["userRole"] == "USER"
     body["userRole"] = "ROOT"
-    reply = api.http.post(emu.url + "/_emulator/users/role", json=body).json()
+    reply = api.http.post(
+        emu.url + "/_emulator/users/role", json=body, headers=emu.private_headers
+    ).json()
     assert reply["code"] == 10400 and "userRole must be one of" in reply["message"]
 
 

@@ -57,7 +57,9 @@ def test_reset_empties_everything(tmp_path: Path) -> None:
         api.sign_up(emu, "r@example.com")
         api.ok("POST", f"/lm/{PID}/notes/documents", {"t": 1})
         api.ok("POST", f"/lm/{PID}/file/batch", files=[("files", ("f.txt", b"d", "text/plain"))])
-        reply = requests.post(emu.url + "/_emulator/reset", timeout=10).json()
+        reply = requests.post(
+            emu.url + "/_emulator/reset", headers=emu.private_headers, timeout=10
+        ).json()
         assert reply == {"code": 200, "message": "success", "data": None}
         assert emu.users() == [] and emu.outbox() == []
         assert api.ok("POST", f"/lm/{PID}/notes/documents/list", {}) == []

@@ -28,7 +28,9 @@ def test_sent_mail_is_in_the_outbox(api: Api, emu: Emulator) -> None:
     [mail] = emu.outbox(PID)
     assert mail["kind"] == "email" and mail["projectId"] == PID
     assert {k: mail[k] for k in body} == body
-    over_http = api.http.get(emu.url + "/_emulator/outbox", params={"projectId": PID}).json()
+    over_http = api.http.get(
+        emu.url + "/_emulator/outbox", params={"projectId": PID}, headers=emu.private_headers
+    ).json()
     assert over_http["code"] == 200 and over_http["data"] == [mail]
     assert emu.outbox("p_other") == []
 

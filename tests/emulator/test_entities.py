@@ -83,9 +83,9 @@ def test_invalid_queries_are_10400_and_named(api: Api) -> None:
     reply = api.error("POST", f"{DOCS}/list", {"filter": [1]})
     assert reply["message"] == "filter must be a JSON object, not an array"
     reply = api.error("POST", f"{DOCS}/listByPage", {"limit": -1})
-    assert reply["message"] == "limit must be a non-negative integer"
+    assert reply["message"] == "limit must be an integer from 0 to 2**63 - 1, not -1"
     reply = api.error("POST", f"{DOCS}/listByPage", {"limit": 1, "skip": "2"})
-    assert reply["message"] == "skip must be a non-negative integer"
+    assert reply["message"] == "skip must be an integer from 0 to 2**63 - 1, not a string"
 
 
 def test_bodies_of_the_wrong_shape(api: Api) -> None:

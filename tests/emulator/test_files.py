@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 import requests
 
 from lumi.emulator.server import Emulator
@@ -20,7 +24,7 @@ def test_upload_serve_delete(api: Api, emu: Emulator) -> None:
     assert [item["fileName"] for item in items] == ["notes.txt", "../../evil name.png"]
     assert all("uploadError" not in item for item in items)
     first, second = (item["fileUrl"] for item in items)
-    assert first.startswith(f"{emu.url}/_emulator/files/{PID}/") and first.endswith("/notes.txt")
+    assert first.startswith(f"{emu.url}/files/{PID}/") and first.endswith("/notes.txt")
     served = requests.get(first, timeout=10)
     assert served.status_code == 200 and served.content == b"hello"
     assert served.headers["Content-Type"].startswith("text/plain")
@@ -64,10 +68,101 @@ def test_delete_refuses_foreign_urls(api: Api, emu: Emulator) -> None:
 
 def test_serving_cannot_escape_the_storage(emu: Emulator) -> None:
     for path in (
-        f"/_emulator/files/{PID}/..%2F..%2F/emulator.sqlite3",
-        f"/_emulator/files/{PID}/0123456789abcdef01234567/..",
-        "/_emulator/files/../emulator.sqlite3/x/y",
+        f"/files/{PID}/..%2F..%2F/emulator.sqlite3",
+        f"/files/{PID}/0123456789abcdef01234567/..",
+        "/files/../emulator.sqlite3/x/y",
     ):
         response = requests.get(emu.url + path, timeout=10)
         assert response.status_code == 404, path
         assert response.json()["code"] == 10404
+
+
+def _stored(emu: Emulator) -> list[str]:
+    root = emu.data_dir / "files"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_bad_name_is_that_files_own_error_and_leaves_no_orphan(api: Api, emu: Emulator) -> None:
+    long_name = "a" * 296 + ".txt"  # 300 characters: the whole batch used to fail
+    files = [
+        ("files", (long_name, b"bad", "text/plain")),
+        ("files", ("good.txt", b"good", "text/plain")),
+        ("files", ("b" * 255, b"edge", "text/plain")),
+    ]
+    bad, good, edge = api.ok("POST", BATCH, files=files)
+    assert bad == {
+        "fileName": long_name,
+        "uploadError": "the file name is 300 characters long; the limit is 255 characters",
+    }
+    assert requests.get(good["fileUrl"], timeout=10).content == b"good"
+    assert requests.get(edge["fileUrl"], timeout=10).content == b"edge"
+    # Exactly the two good files are stored; the 255-character name is cut to 199 on disk.
+    assert sorted(Path(name).name for name in _stored(emu)) == ["b" * 199, "good.txt"]
+    assert edge["fileUrl"].endswith("/" + "b" * 199)
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("../../etc/passwd", "etc_passwd"),
+        ("..", "file"),
+        ("", "file"),
+        ("résumé 2026.pdf", "resume_2026.pdf"),
+        ("a\x00b.txt", "ab.txt"),
+        ("㎒" * 100 + ".png", "MHz" * 65 + "M.png"),  # NFKD lengthens it: cut, extension kept
+    ],
+)
+def test_names_are_sanitised_to_a_bounded_length(api: Api, name: str, stored: str) -> None:
+    [item] = api.ok("POST", BATCH, files=[("files", (name, b"x", "text/plain"))])
+    assert item["fileName"] == (name or "file")
+    assert item["fileUrl"].rsplit("/", 1)[1] == stored
+    assert len(stored.encode()) <= 200
+    assert requests.get(item["fileUrl"], timeout=10).content == b"x"
+
+
+def test_a_crash_in_the_middle_of_a_batch_keeps_no_file(
+    api: Api, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the third file's save fails unexpectedly; the two stored before it are
+    removed (the caller never learns their URLs) and the reply is a 500."""
+    real_save = emu.services.files.save
+    calls = []
+
+    def flaky(project_id: str, name: str, stream: Any) -> str:
+        calls.append(name)
+        if len(calls) == 3:
+            raise RuntimeError("injected")
+        return real_save(project_id, name, stream)
+
+    monkeypatch.setattr(emu.services.files, "save", flaky)
+    files = [("files", (f"f{i}.txt", b"x", "text/plain")) for i in range(4)]
+    response = api.request("POST", BATCH, files=files)
+    assert response.status_code == 500 and response.json()["code"] == 10500
+    assert calls == ["f0.txt", "f1.txt", "f2.txt"] and _stored(emu) == []
+
+
+def test_a_disk_error_is_that_files_own_error(
+    api: Api, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    real_open = builtins.open
+
+    def no_space(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith("full.txt") and "w" in mode:
+            raise OSError(28, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_space)
+    files = [
+        ("files", ("full.txt", b"x", "text/plain")),
+        ("files", ("fine.txt", b"y", "text/plain")),
+    ]
+    full_item, fine = api.ok("POST", BATCH, files=files)
+    monkeypatch.undo()
+    assert full_item == {
+        "fileName": "full.txt",
+        "uploadError": "full.txt could not be stored: No space left on device",
+    }
+    assert requests.get(fine["fileUrl"], timeout=10).content == b"y"
+    assert [Path(p).name for p in _stored(emu)] == ["fine.txt"]

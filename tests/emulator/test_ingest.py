@@ -108,15 +108,30 @@ def test_content_type_gzip_and_size(emu: Emulator) -> None:
 
 def test_events_endpoint_for_tailing(emu: Emulator) -> None:
     post(emu, lines({"event_id": "t1", "project_id": "p1"}, {"event_id": "t2"}, {"event_id": "t3"}))
-    everything = requests.get(emu.url + "/_emulator/events", timeout=10).json()
+    everything = requests.get(
+        emu.url + "/_emulator/events", headers=emu.private_headers, timeout=10
+    ).json()
     assert everything["code"] == 200
     seqs = [item["seq"] for item in everything["data"]]
     assert [item["event"]["event_id"] for item in everything["data"]] == ["t1", "t2", "t3"]
     after = requests.get(
-        emu.url + "/_emulator/events", params={"after": seqs[0], "limit": 1}, timeout=10
+        emu.url + "/_emulator/events",
+        params={"after": seqs[0], "limit": 1},
+        headers=emu.private_headers,
+        timeout=10,
     )
     assert [item["event"]["event_id"] for item in after.json()["data"]] == ["t2"]
-    project = requests.get(emu.url + "/_emulator/events", params={"projectId": "p1"}, timeout=10)
+    project = requests.get(
+        emu.url + "/_emulator/events",
+        params={"projectId": "p1"},
+        headers=emu.private_headers,
+        timeout=10,
+    )
     assert [item["event"]["event_id"] for item in project.json()["data"]] == ["t1"]
-    bad = requests.get(emu.url + "/_emulator/events", params={"after": "-1"}, timeout=10).json()
+    bad = requests.get(
+        emu.url + "/_emulator/events",
+        params={"after": "-1"},
+        headers=emu.private_headers,
+        timeout=10,
+    ).json()
     assert bad["code"] == 10400 and "after" in bad["message"]

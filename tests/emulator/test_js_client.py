@@ -13,17 +13,18 @@ from .conftest import FUNCTIONS_FILE
 JS_APP = r"""
 import fs from 'fs';
 import { createClient } from '@lumi.new/sdk';
-const { url, pid } = JSON.parse(fs.readFileSync(0, 'utf8'));
+const { url, pid, token } = JSON.parse(fs.readFileSync(0, 'utf8'));
+const privately = { headers: { 'X-Lumi-Emulator-Token': token } };
 const out = {};
 const lumi = createClient({ projectId: pid, apiBaseUrl: url, authOrigin: 'http://auth.invalid' });
 await lumi.auth.sendOtp({ email: 'js@example.com', type: 'register' });
-const { data: { otp } } = await (await fetch(`${url}/_emulator/otp?email=js@example.com`)).json();
+const { data: { otp } } = await (await fetch(`${url}/_emulator/otp?email=js@example.com`, privately)).json();
 const signed = await lumi.auth.signUpWithPassword({ email: 'js@example.com', password: 'pässwörd', otp, userName: 'JS' });
 out.role = signed.user.userRole;
 out.again = (await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'pässwörd' })).user.userId === signed.user.userId;
 out.me = (await lumi.auth.refreshUser()).email;
 await lumi.auth.sendOtp({ email: 'js@example.com', type: 'resetPassword' });
-const reset = (await (await fetch(`${url}/_emulator/otp?email=js@example.com`)).json()).data.otp;
+const reset = (await (await fetch(`${url}/_emulator/otp?email=js@example.com`, privately)).json()).data.otp;
 await lumi.auth.resetPassword({ email: 'js@example.com', newPassword: 'n3w-pässwörd', otp: reset });
 out.reset = (await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'n3w-pässwörd' })).user.userId === signed.user.userId;
 out.old = await lumi.auth.signInWithPassword({ email: 'js@example.com', password: 'pässwörd' }).then(() => 'accepted', (e) => e.message);
@@ -59,7 +60,11 @@ console.log(JSON.stringify(out));
 @pytest.mark.node
 def test_the_javascript_client_against_the_emulator(js_sdk: Any) -> None:
     with Emulator(functions=FUNCTIONS_FILE) as emu:
-        out = js_sdk.run(JS_APP, {"url": emu.url, "pid": "p_js"}, env={"LUMI_API_KEY": "k"})
+        out = js_sdk.run(
+            JS_APP,
+            {"url": emu.url, "pid": "p_js", "token": emu.private_token},
+            env={"LUMI_API_KEY": "k"},
+        )
         outbox = emu.outbox("p_js")
     assert out["role"] == "ADMIN" and out["again"] and out["me"] == "js@example.com"
     assert out["reset"] and out["old"] != "accepted"  # the old password no longer works

@@ -42,7 +42,34 @@ def test_fixtures_in_an_app_test_suite(tmp_path: Path) -> None:
 def test_importing_the_plugin_is_cheap() -> None:
     code = (
         "import sys, lumi.testing.plugin as p; "
-        "heavy = [m for m in sys.modules if m.startswith(('werkzeug', 'lumi.emulator', 'sqlite3'))]; "
+        "heavy = [m for m in sys.modules if m.startswith(('werkzeug', 'waitress', 'lumi.emulator', 'sqlite3'))]; "
         "assert not heavy, heavy; assert p.lumi_emulator"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+PRIVATE_TESTS = """
+import requests
+
+def test_private_routes_through_the_fixture(lumi_emulator, lumi_client):
+    lumi_client.auth.send_otp(email="p@example.com", type="register")
+    url = lumi_emulator.url + "/_emulator/otp"
+    assert requests.get(url, params={"email": "p@example.com"}).status_code == 403
+    reply = requests.get(
+        url, params={"email": "p@example.com"}, headers=lumi_emulator.private_headers
+    ).json()
+    assert reply["data"]["otp"] == lumi_emulator.latest_otp("p@example.com")
+"""
+
+
+def test_the_fixture_passes_the_private_token_on(tmp_path: Path) -> None:
+    (tmp_path / "test_private.py").write_text(textwrap.dedent(PRIVATE_TESTS))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

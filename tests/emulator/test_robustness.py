@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -97,14 +99,32 @@ def test_a_body_over_the_limit(api: Api) -> None:
     assert reply["code"] == 10413 and "larger than" in reply["message"]
 
 
-def test_an_internal_error_is_an_envelope(emu: Emulator, api: Api, monkeypatch: Any) -> None:
+def test_an_internal_error_is_http_500_with_an_envelope_and_a_logged_traceback(
+    emu: Emulator, api: Api, monkeypatch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     def explode(*args: Any) -> Any:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(emu.services.store, "find", explode)
-    response = api.request("POST", f"/lm/{PID}/e/documents/list", {})
-    reply = assert_envelope(response)
+    with caplog.at_level(logging.ERROR, logger="lumi.emulator"):
+        response = api.request("POST", f"/lm/{PID}/e/documents/list", {})
+    reply = assert_envelope(response, 500)
     assert reply["code"] == 10500 and "disk on fire" not in reply["message"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # a browser app can read it
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "POST /lm/p_emu/e/documents/list" in record.getMessage()
+    assert "disk on fire" in logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
+    monkeypatch.undo()
+    assert api.ok("POST", f"/lm/{PID}/e/documents/list", {}) == []  # it keeps serving
+
+
+def test_a_crash_outside_the_handlers_is_http_500_too(emu: Emulator, monkeypatch: Any) -> None:
+    def explode(*args: Any) -> Any:
+        raise RuntimeError("routing bug")
+
+    monkeypatch.setattr(emu.app, "dispatch", explode)
+    response = requests.get(emu.url + "/openapi.yaml", timeout=10)
+    assert assert_envelope(response, 500)["code"] == 10500
 
 
 def test_cors_preflight(emu: Emulator) -> None:
@@ -122,3 +142,14 @@ def test_random_json_never_breaks_the_server(api: Api, path: str, body: Any) -> 
     reply = assert_envelope(api.request("POST", path, body))
     assert isinstance(reply["code"], int) and isinstance(reply["message"], str)
     assert reply["code"] != 10500, reply
+
+
+def test_a_reply_that_fails_to_build_is_http_500(emu: Emulator, monkeypatch: Any) -> None:
+    from werkzeug.wrappers import Response
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(Response, "get_wsgi_response", broken)
+    response = requests.get(emu.url + "/openapi.yaml", timeout=10)
+    assert assert_envelope(response, 500)["code"] == 10500

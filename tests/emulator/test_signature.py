@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import requests
 from werkzeug.datastructures import Headers
 
 from lumi.emulator.envelope import EmulatorError
@@ -108,5 +112,53 @@ def test_nonces_are_remembered_for_the_window_only() -> None:
         for index in range(5000):  # one request a second: about 300 nonces are live at a time
             now[0] += 1
             check(f"n{index:010d}")
-        assert len(checker._nonces) < 2100  # memory stays bounded
+        assert checker.live_nonces() < 2100  # bounded: memory and database alike
         assert Api(emu.url, clock=lambda: now[0]).ok("POST", LIST, {}) == []
+
+
+def test_a_replay_after_a_restart_on_the_same_data_is_refused(tmp_path: Path) -> None:
+    """Nonces live in the data folder's database: restarting does not reopen the window."""
+    body = json.dumps({"title": "once"}).encode()
+    create = f"/lm/{PID}/posts/documents"
+    with Emulator(data_dir=tmp_path) as emu:
+        headers = {"Content-Type": "application/json", **sign_headers(None, body)}
+        first = requests.post(emu.url + create, data=body, headers=headers, timeout=10).json()
+        assert first["code"] == 200
+        port = emu.port
+    with Emulator(data_dir=tmp_path, port=port) as again:
+        replay = requests.post(again.url + create, data=body, headers=headers, timeout=10).json()
+        assert replay["code"] == 10403 and "already used" in replay["message"]
+        listed = Api(again.url).ok("POST", f"{create}/list", {})
+        assert [d["title"] for d in listed] == ["once"]  # created exactly once
+
+
+def test_a_temporary_emulator_forgets_nonces_with_its_data() -> None:
+    headers = sign_headers(None, b"{}")
+    for _ in range(2):  # two fresh temporary emulators: the same request is new to each
+        with Emulator() as emu:
+            reply = requests.post(emu.url + LIST, data=b"{}", headers=headers, timeout=10).json()
+            assert reply["code"] == 200
+
+
+def test_nonces_are_refused_across_concurrent_requests(api: Api) -> None:
+    """Eight threads send the same signed request at once: exactly one gets through."""
+    headers = {"Content-Type": "application/json", **sign_headers(None, b'{"t":1}')}
+    url = api.url + f"/lm/{PID}/posts/documents"
+    barrier = threading.Barrier(8)
+
+    def send() -> int:
+        barrier.wait()
+        code: int = requests.post(url, data=b'{"t":1}', headers=headers, timeout=30).json()["code"]
+        return code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: send(), range(8)))
+    assert codes == [200] + [10403] * 7
+    assert len(api.ok("POST", LIST, {})) == 1
+
+
+def test_an_overlong_nonce_is_refused(api: Api) -> None:
+    headers = sign_headers(None, b"{}", now=api.clock())
+    headers["X-Nonce"] = "n" * 65
+    reply = api.error("POST", LIST, raw=b"{}", sign=False, headers=headers)
+    assert reply["code"] == 10403 and "longer than 64" in reply["message"]
