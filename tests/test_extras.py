@@ -342,8 +342,8 @@ def test_the_emulator_extra(venv: Callable[..., Path]) -> None:
         "    print(client.entities.Notes.get(note.id).text)\n",
     )
     assert session.returncode == 0 and session.stdout.strip() == "hi", session.stderr
-    entities = run(bin_dir, "lumi", "entities", "--help")
-    assert entities.returncode == 1 and "pip install 'lumi-sdk[cli]'" in entities.stderr
+    codegen = run(bin_dir, "lumi", "codegen", "--help")
+    assert codegen.returncode == 1 and "pip install 'lumi-sdk[codegen]'" in codegen.stderr
 
 
 @pytest.mark.slow
