@@ -192,7 +192,7 @@ def test_list_rejects_skip_without_limit_and_bad_sort(client):
     with pytest.raises(lumi.ValidationError, match="skip"):
         client.entities.Posts.list(skip=20)
     with pytest.raises(lumi.ValidationError, match="sort"):
-        client.entities.Posts.list(sort={"a": "desc"})
+        client.entities.Posts.list(sort={"a": 2})
 
 
 @responses.activate

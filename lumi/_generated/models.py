@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from lumi._page import PageAccess
 from lumi._record import RecordAccess
 from lumi._unset import UNSET, Unset
 
@@ -218,7 +219,7 @@ class Record(RecordAccess):
 
 
 @attrs.define(kw_only=True)
-class Page:
+class Page(PageAccess):
     """A page of records and the number of all matches."""
 
     list: builtins.list[Record] = attrs.field(metadata={"wire": "list"})
