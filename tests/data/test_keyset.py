@@ -27,7 +27,6 @@ from lumi import LumiClient
 from lumi.data import repository
 from lumi.emulator.query import compile_filter, compile_sort, sort_order
 from lumi.keyset import Pager, Position, SortPlan
-from lumi.sorting import sort_pairs
 
 from .conftest import generate_module
 
