@@ -4,17 +4,26 @@ CSV has no types: nested values are written as JSON text, and on import each cel
 the entity schema when one is given (``integer``, ``number``, ``boolean``, ``array``/``object``
 from JSON text, ``null``); without a schema cells stay strings, except JSON arrays/objects.
 An empty cell means the field is absent.
+
+Every format streams, in and out, in memory bounded by one record: a JSON array is read item by
+item with ``ijson`` (the ``cli`` extra; its C parser, a well-kept library, rather than a
+hand-written incremental reader whose error cases we would have to get right ourselves), and a
+CSV's header (the union of every record's keys) is found while the rows go to a JSONL spool on
+disk, which is then written out as CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import attrs
+
+from ..errors import ValidationError
 
 Format = Literal["json", "jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv")
@@ -36,31 +45,67 @@ def _json(value: Any) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------------
+class Columns:
+    """The CSV header being collected: ``_id`` first, then every key in order of appearance."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._names: dict[str, None] = dict.fromkeys(names)
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Take the keys of one more record."""
+        if "_id" in record and "_id" not in self._names:
+            self._names = {"_id": None, **self._names}
+        self._names.update(dict.fromkeys(record))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._names)
+
+
 def write_records(records: Iterable[Mapping[str, Any]], stream: IO[str], fmt: Format) -> int:
-    """Write records in ``fmt``; returns how many. JSON and JSONL stream; CSV holds them all
-    (its header is the union of the keys, ``_id`` first)."""
+    """Write records in ``fmt``; returns how many. Memory is one record (CSV spools to a
+    temporary file until its header is known)."""
+    if fmt == "csv":
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+            columns = Columns()
+            count = 0
+            for record in records:
+                spool.write(_json(record) + "\n")
+                columns.add(record)
+                count += 1
+            spool.seek(0)
+            write_spool(spool, stream, fmt, columns.names)
+        return count
+    return write_spool(_as_lines(records), stream, fmt, [])
+
+
+def _as_lines(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    for record in records:
+        yield _json(record)
+
+
+def write_spool(lines: Iterable[str], stream: IO[str], fmt: Format, columns: list[str]) -> int:
+    """Write records given as JSON lines (a JSONL spool) in ``fmt``; returns how many.
+    ``columns`` is the CSV header (:class:`Columns`)."""
     count = 0
     if fmt == "jsonl":
-        for record in records:
-            stream.write(_json(record) + "\n")
+        for line in lines:
+            stream.write(line.rstrip("\n") + "\n")
             count += 1
-        return count
-    if fmt == "json":
+    elif fmt == "json":
         stream.write("[")
-        for record in records:
-            stream.write(("," if count else "") + "\n  " + _json(record))
+        for line in lines:
+            stream.write(("," if count else "") + "\n  " + line.rstrip("\n"))
             count += 1
         stream.write("\n]\n" if count else "]\n")
-        return count
-    rows = list(records)
-    columns: dict[str, None] = {"_id": None} if any("_id" in row for row in rows) else {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return len(rows)
+    else:
+        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for line in lines:
+            record = json.loads(line)
+            writer.writerow({key: _cell(value) for key, value in record.items()})
+            count += 1
+    return count
 
 
 def _cell(value: Any) -> str:
@@ -82,6 +127,8 @@ class Row:
     """``line 12`` (JSONL, CSV) or ``item 3`` (JSON array), for reports."""
     data: dict[str, Any] | None
     error: str | None = None
+    fatal: bool = False
+    """The file cannot be read past this row (a JSON syntax error)."""
 
 
 def read_rows(path: Path, fmt: Format, schema: Mapping[str, Any] | None = None) -> Iterator[Row]:
@@ -95,8 +142,14 @@ def read_rows(path: Path, fmt: Format, schema: Mapping[str, Any] | None = None) 
 
 
 def count_rows(path: Path, fmt: Format) -> int:
-    """How many records the file holds (for a progress bar)."""
-    return sum(1 for _ in read_rows(path, fmt))
+    """How many records the file holds (for a progress bar); a JSON file that is not valid
+    JSON is a ValidationError here, before anything is imported."""
+    count = 0
+    for row in read_rows(path, fmt):
+        if row.fatal:
+            raise ValidationError(f"{path}: {row.where}: {row.error}")
+        count += 1
+    return count
 
 
 def _object(value: Any, index: int, where: str) -> Row:
@@ -105,19 +158,52 @@ def _object(value: Any, index: int, where: str) -> Row:
     return Row(index, where, None, f"expected a JSON object, got {type(value).__name__}")
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _read_json(path: Path) -> Iterator[Row]:
+    """The items of a JSON array one by one (or one object), without reading the whole file."""
     try:
-        items = json.loads(path.read_text(encoding="utf-8-sig"))
-    except ValueError as exc:
-        yield Row(0, "file", None, f"not valid JSON: {exc}")
-        return
-    if isinstance(items, dict):
-        items = [items]
-    if not isinstance(items, list):
-        yield Row(0, "file", None, "a JSON import file must hold an array of objects")
-        return
-    for index, item in enumerate(items):
-        yield _object(item, index, f"item {index + 1}")
+        import ijson  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - ijson is in the cli extra
+        raise ValidationError("reading a JSON array needs ijson: pip install 'lumi[cli]'") from None
+    with path.open("rb") as stream:
+        if stream.read(3) != _BOM:
+            stream.seek(0)
+        first = _first_byte(stream)
+        if first == b"{":  # a single object: one record
+            try:
+                value = json.loads(stream.read().decode("utf-8"))
+            except (ValueError, RecursionError) as exc:
+                yield Row(0, "file", None, f"not valid JSON: {exc}", fatal=True)
+                return
+            yield _object(value, 0, "item 1")
+            return
+        if first != b"[":
+            yield Row(0, "file", None, "a JSON import file must hold an array of objects", True)
+            return
+        index = 0
+        items = ijson.items(stream, "item", use_float=True)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except (ijson.JSONError, ValueError, RecursionError) as exc:
+                yield Row(index, f"item {index + 1}", None, f"not valid JSON: {exc}", fatal=True)
+                return
+            yield _object(item, index, f"item {index + 1}")
+            index += 1
+
+
+def _first_byte(stream: IO[bytes]) -> bytes:
+    """The first byte that is not white space (the stream is left just before it)."""
+    while True:
+        byte = stream.read(1)
+        if not byte.isspace() or not byte:
+            if byte:
+                stream.seek(-1, 1)
+            return byte
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
