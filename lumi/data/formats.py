@@ -6,10 +6,8 @@ from JSON text, ``null``); without a schema cells stay strings, except JSON arra
 An empty cell means the field is absent.
 
 Every format streams, in and out, in memory bounded by one record: a JSON array is read item by
-item with ``ijson`` (the ``cli`` extra; its C parser, a well-kept library, rather than a
-hand-written incremental reader whose error cases we would have to get right ourselves), and a
-CSV's header (the union of every record's keys) is found while the rows go to a JSONL spool on
-disk, which is then written out as CSV.
+item (:class:`_ArrayReader`), and a CSV's header (the union of every record's keys) is found
+while the rows go to a JSONL spool on disk, which is then written out as CSV.
 """
 
 from __future__ import annotations
@@ -158,52 +156,111 @@ def _object(value: Any, index: int, where: str) -> Row:
     return Row(index, where, None, f"expected a JSON object, got {type(value).__name__}")
 
 
-_BOM = b"\xef\xbb\xbf"
+_CHUNK = 1 << 16
+MAX_ITEM_CHARS = 64 << 20
+"""The largest array item the JSON reader holds (a MongoDB document is at most 16 MB)."""
 
 
 def _read_json(path: Path) -> Iterator[Row]:
     """The items of a JSON array one by one (or one object), without reading the whole file."""
-    try:
-        import ijson  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - ijson is in the cli extra
-        raise ValidationError("reading a JSON array needs ijson: pip install 'lumi[cli]'") from None
-    with path.open("rb") as stream:
-        if stream.read(3) != _BOM:
-            stream.seek(0)
-        first = _first_byte(stream)
-        if first == b"{":  # a single object: one record
-            try:
-                value = json.loads(stream.read().decode("utf-8"))
-            except (ValueError, RecursionError) as exc:
-                yield Row(0, "file", None, f"not valid JSON: {exc}", fatal=True)
-                return
-            yield _object(value, 0, "item 1")
-            return
-        if first != b"[":
-            yield Row(0, "file", None, "a JSON import file must hold an array of objects", True)
-            return
-        index = 0
-        items = ijson.items(stream, "item", use_float=True)
+    with path.open(encoding="utf-8-sig") as stream:
+        reader = _ArrayReader(stream)
+        try:
+            yield from reader.rows()
+        except _Broken as exc:
+            yield Row(reader.index, exc.where, None, exc.reason, fatal=True)
+
+
+class _Broken(Exception):
+    def __init__(self, where: str, reason: str) -> None:
+        self.where, self.reason = where, reason
+
+
+class _ArrayReader:
+    """Items of a JSON array read with ``json.JSONDecoder.raw_decode`` over a sliding buffer.
+
+    Hand-written rather than ``ijson``: its C parser refuses integers beyond 64 bits that
+    ``json.loads`` (and so the JSONL and CSV paths) accept, and its pure-Python one is slower;
+    this keeps the standard parser, and only finds where each item starts. A decode that fails
+    before the end of the file is retried with more text (the item may be cut by the buffer), up
+    to :data:`MAX_ITEM_CHARS`; a value that ends exactly at the buffer's end is read again with
+    more text too (a number may go on).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._text = ""
+        self._pos = 0
+        self._eof = False
+        self._decoder = json.JSONDecoder()
+        self.index = 0
+
+    def _fill(self) -> bool:
+        """Read more text after what is left; False at the end of the file."""
+        if self._eof:
+            return False
+        chunk = self._stream.read(max(_CHUNK, len(self._text) - self._pos))
+        self._text = self._text[self._pos :] + chunk
+        self._pos = 0
+        self._eof = not chunk
+        return bool(chunk)
+
+    def _next_char(self) -> str:
+        """The next character that is not white space ("" at the end); not consumed."""
+        while True:
+            text, pos = self._text, self._pos
+            while pos < len(text) and text[pos] in " \t\n\r":
+                pos += 1
+            self._pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self._fill():
+                return ""
+
+    def _value(self, where: str) -> Any:
+        self._next_char()
         while True:
             try:
-                item = next(items)
-            except StopIteration:
-                return
-            except (ijson.JSONError, ValueError, RecursionError) as exc:
-                yield Row(index, f"item {index + 1}", None, f"not valid JSON: {exc}", fatal=True)
-                return
-            yield _object(item, index, f"item {index + 1}")
-            index += 1
+                value, end = self._decoder.raw_decode(self._text, self._pos)
+            except json.JSONDecodeError as exc:
+                if len(self._text) - self._pos < MAX_ITEM_CHARS and self._fill():
+                    continue
+                raise _Broken(where, f"not valid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise _Broken(where, "not valid JSON: nested too deeply") from None
+            if end == len(self._text) and self._fill():
+                continue  # the value may go on in the next chunk
+            self._pos = end
+            return value
 
+    def rows(self) -> Iterator[Row]:
+        first = self._next_char()
+        if first == "{":
+            yield _object(self._value("file"), 0, "item 1")
+            self._end("file")
+            return
+        if first != "[":
+            raise _Broken("file", "a JSON import file must hold an array of objects")
+        self._pos += 1
+        if self._next_char() == "]":
+            self._pos += 1
+            self._end("file")
+            return
+        while True:
+            where = f"item {self.index + 1}"
+            yield _object(self._value(where), self.index, where)
+            self.index += 1
+            after = self._next_char()
+            self._pos += 1
+            if after == "]":
+                self._end(f"item {self.index}")
+                return
+            if after != ",":
+                raise _Broken(f"item {self.index}", "not valid JSON: expected , or ] after it")
 
-def _first_byte(stream: IO[bytes]) -> bytes:
-    """The first byte that is not white space (the stream is left just before it)."""
-    while True:
-        byte = stream.read(1)
-        if not byte.isspace() or not byte:
-            if byte:
-                stream.seek(-1, 1)
-            return byte
+    def _end(self, where: str) -> None:
+        if self._next_char():
+            raise _Broken(where, "not valid JSON: extra data after the array")
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
