@@ -26,8 +26,6 @@ from lumi.data.cli import entities
 from lumi.data.export import checkpoint_path, spool_path
 from lumi.testing.plugin import TEST_PROJECT_ID
 
-from .test_cli import env  # noqa: F401  (the fixture)
-
 
 def run(*args: str, ok: bool = True) -> Result:
     result = CliRunner().invoke(entities, list(args))
@@ -59,7 +57,7 @@ class Crash(Exception):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "json"])
 def test_a_crashed_export_resumes_after_its_last_checkpoint(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -97,7 +95,7 @@ def test_a_crashed_export_resumes_after_its_last_checkpoint(
 
 
 def test_resume_refuses_the_checkpoint_of_another_export(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -153,7 +151,7 @@ KILLED_EXPORT_RECORDS = 600
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "json"])
 def test_killed_export_process_resumes_with_every_record_once(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
     fmt: str,
@@ -236,7 +234,7 @@ def big(n: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "json"])
 def test_export_memory_does_not_grow_with_the_number_of_records(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
     fmt: str,
@@ -256,7 +254,7 @@ def test_export_memory_does_not_grow_with_the_number_of_records(
 
 
 def test_json_array_import_memory_does_not_grow_with_the_file(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
 ) -> None:
@@ -272,7 +270,7 @@ def test_json_array_import_memory_does_not_grow_with_the_file(
 
 # -- JSON-array import, streamed -----------------------------------------------------------------
 def test_json_array_import_reads_items_one_by_one(
-    env: dict[str, str],  # noqa: F811
+    env: dict[str, str],
     client: LumiClient,
     tmp_path: Path,
 ) -> None:
