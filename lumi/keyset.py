@@ -36,6 +36,12 @@ cannot be written as a filter (an object with ``$`` keys, a non-finite number, a
 64 bits), or a page that made no progress (arrays inserted after the check), is paged past with
 an offset from the last cursor, under the same overlap check.
 
+**A server that does not compare ``_id``.** Keyset cursors rely on the server comparing 24-hex
+``_id`` strings with ``$gt``/``$lt`` as it orders them (the emulator does; MongoDB drivers cast
+such strings to ObjectIds for an ``_id`` path; for the Lumi cloud it is not documented). If a
+cursor page finds nothing at all right after a page that said more records remained, the
+iteration goes on by ``skip`` from where it stands instead of ending there.
+
 :class:`Position` is the iteration state, JSON-serialisable, so that an export can resume.
 """
 
@@ -326,6 +332,7 @@ class Pager:
         self._filter = filter
         self._page_size = page_size
         self._limit = limit
+        self._skip = skip
         self._probe = self.plan.array_probe()
         self.position = position or Position(mode=None if self._probe else "keyset", offset=skip)
 
@@ -352,6 +359,12 @@ class Pager:
             anchor = None if at.anchor is None else plan.after(_decode(at.anchor, width))
             query = self._filter if anchor is None else {"$and": [self._filter, anchor]}
             records, total = self._fetch(query, plan.sort, want + overlap, skip)
+            if anchor is not None and not records and not total and not skip:
+                # The last page promised more and the cursor finds nothing at all: a server
+                # that does not compare _id strings (see README) would end here silently.
+                # Check by skip from where we are; the overlap check corrects the place.
+                at.mode, at.anchor, at.offset = "skip", None, self._skip + at.yielded
+                continue
             last_key = None if at.last is None else plan.key(_decode(at.last, width))
             keyed = []
             for record in records:

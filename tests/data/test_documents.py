@@ -248,7 +248,9 @@ page_replies = st.one_of(
 )
 
 
-@given(replies=st.lists(page_replies, min_size=1, max_size=4), sort=st.sampled_from([None, "-views"]))
+@given(
+    replies=st.lists(page_replies, min_size=1, max_size=4), sort=st.sampled_from([None, "-views"])
+)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_iteration_over_garbage_replies_raises_only_lumi_errors(
     offline: LumiClient, replies: list[Any], sort: Any

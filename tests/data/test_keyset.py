@@ -26,7 +26,7 @@ import lumi
 from lumi import LumiClient
 from lumi.data import repository
 from lumi.emulator.query import compile_filter, compile_sort, sort_order
-from lumi.keyset import Pager, Position, SortPlan
+from lumi.keyset import EMPTY, Pager, Position, SortPlan
 
 from .conftest import generate_module
 
@@ -115,7 +115,7 @@ def test_a_cursor_selects_exactly_the_records_after_it(
 
 @given(docs=st.lists(documents, min_size=1, max_size=12), pairs=sorts, data=st.data())
 @settings(max_examples=300)
-def test_with_arrays_a_cursor_never_drops_a_record_after_it(
+def test_with_arrays_a_cursor_never_drops_a_record_after_it_unless_empty(
     docs: list[dict[str, Any]], pairs: list[tuple[str, int]], data: st.DataObject
 ) -> None:
     docs = with_ids(docs)
@@ -124,7 +124,14 @@ def test_with_arrays_a_cursor_never_drops_a_record_after_it(
     values = plan.values(anchor)
     if plan.after(values) is None:
         return  # an array value: the pager steps past it with an offset instead
-    expected = {d["_id"] for d in docs if plan.key(plan.values(d)) > plan.key(values)}
+    # Arrays match a filter when any element does, so a cursor also finds records whose sort
+    # value is an element of an array (they are dropped by key on the client), except an empty
+    # array, which no term names: with arrays on the sort path the pager uses skip anyway.
+    expected = {
+        d["_id"]
+        for d in docs
+        if plan.key(plan.values(d)) > plan.key(values) and EMPTY not in plan.values(d)
+    }
     assert expected <= set(after_ids(docs, plan, values))
 
 
@@ -316,19 +323,18 @@ def test_pager_under_concurrent_writes_in_memory(
     server.before = write
     sort = SortPlan(pairs).sort
     matches = compile_filter(filter).matches
-    before = [i for i in server_order([d for d in docs if matches(d)], sort)][skip:]
+    ordered = server_order([d for d in docs if matches(d)], sort)
     got = [
         r["_id"]
         for r in Pager(server.fetch, filter, pairs, page_size=page_size, skip=skip).records()
     ]
     assert len(got) == len(set(got))
     stable = {d["_id"] for d in docs} - doomed
-    expected = [i for i in before if i in stable]
+    kept = [i for i in got if i in stable]
     if skip == 0:
-        assert [i for i in got if i in stable] == expected
-    else:  # a skip counts records that may since have gone: only the order is certain
-        kept = [i for i in got if i in stable]
-        assert kept == [i for i in expected if i in kept]
+        assert kept == [i for i in ordered if i in stable]
+    else:  # a skip counts records that may have come or gone since: only the order is certain
+        assert kept == [i for i in ordered if i in kept]
 
 
 # -- over HTTP, with concurrent writers -------------------------------------------------------
@@ -491,3 +497,18 @@ def test_keyset_pages_go_by_cursor_not_by_skip(client: LumiClient) -> None:
     assert [r["a"] for r in ordered] == [2, 2, 2, 1, 1, 1]
     assert bodies[1]["filter"]["$and"][0] == {"a": {"$gte": 1}}  # the array check
     assert bodies[2]["filter"]["$and"][1]["$or"][-1] == {"a": 2, "_id": {"$gt": ordered[2].id}}
+
+
+def test_a_server_that_ignores_id_cursors_does_not_end_the_iteration_early() -> None:
+    docs = with_ids([{"a": n} for n in range(11)])
+    server = FakeServer(docs)
+    real_fetch = server.fetch
+
+    def fetch(filter: dict[str, Any], sort: dict[str, int], limit: int, skip: int) -> Any:
+        if "$and" in filter:  # a cursor: this server compares _id as another type, never matching
+            return [], 0
+        return real_fetch(filter, sort, limit, skip)
+
+    pager = Pager(fetch, {}, [], page_size=4)
+    assert [r["_id"] for r in pager.records()] == server_order(docs, {"_id": 1})
+    assert pager.position.mode == "skip"
