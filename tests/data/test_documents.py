@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import lumi
 from lumi import LumiClient
-from lumi.data import repository
 from lumi.data import formats as formats_module
+from lumi.data import repository
 from lumi.data.cli import entities
 from lumi.data.formats import read_rows
 from lumi.sorting import SORT_FORMS, sort_pairs
