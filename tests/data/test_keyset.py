@@ -381,6 +381,15 @@ class Writer:
                 self.deletable.append(made.id)
 
 
+ITERATION_CASES = {
+    "docs": st.lists(documents, max_size=14),
+    "filter": filters,
+    "pairs": sorts,
+    "page_size": st.integers(1, 4),
+    "seed": st.integers(0, 2**16),
+}
+
+
 def check_iteration(
     client: LumiClient,
     lumi_emulator: Any,
@@ -411,13 +420,7 @@ def check_iteration(
     assert [i for i in got if i in stable] == expected
 
 
-@given(
-    docs=st.lists(documents, max_size=14),
-    filter=filters,
-    pairs=sorts,
-    page_size=st.integers(1, 4),
-    seed=st.integers(0, 2**16),
-)
+@given(**ITERATION_CASES)
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -443,13 +446,7 @@ def test_untyped_iteration_under_concurrent_writes(
 PYTHON_NAMES = {"a": "a", "b": "b", "o.x": "o__x", "_id": "id"}
 
 
-@given(
-    docs=st.lists(documents, max_size=14),
-    filter=filters,
-    pairs=sorts,
-    page_size=st.integers(1, 4),
-    seed=st.integers(0, 2**16),
-)
+@given(**ITERATION_CASES)
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
