@@ -383,8 +383,10 @@ class Pager:
                     last_key = key
                     at.last = _encode(values)
             at.yielded += len(fresh)
+            # ``total`` (all matches of this request), not a short page, says whether more
+            # remain: a server may cap the page size below what was asked.
             at.done = (
-                len(records) < want + overlap
+                not records
                 or total <= skip + len(records)
                 or (self._limit is not None and at.yielded >= self._limit)
             )

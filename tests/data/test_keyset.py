@@ -509,3 +509,14 @@ def test_a_server_that_ignores_id_cursors_does_not_end_the_iteration_early() -> 
     pager = Pager(fetch, {}, [], page_size=4)
     assert [r["_id"] for r in pager.records()] == server_order(docs, {"_id": 1})
     assert pager.position.mode == "skip"
+
+
+def test_a_server_that_caps_the_page_size_is_read_to_the_end() -> None:
+    docs = with_ids([{"a": n % 5} for n in range(23)])
+    server = FakeServer(docs)
+
+    def capped(filter: dict[str, Any], sort: dict[str, int], limit: int, skip: int) -> Any:
+        return server.fetch(filter, sort, min(limit, 3), skip)
+
+    got = [r["_id"] for r in Pager(capped, {}, [("a", -1)], page_size=10).records()]
+    assert got == server_order(docs, {"a": -1, "_id": 1})
