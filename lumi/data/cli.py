@@ -207,7 +207,13 @@ def export_command(
         with _bar(total, f"export {entity}") as bar:
             if output is None:
                 pager = client.pager(filter_doc, order, page_size=page_size)
-                count = write_records(pager.records(), sys.stdout, file_format)
+
+                def records() -> Iterator[dict[str, Any]]:
+                    for page in pager.pages():
+                        yield from page
+                        bar.update(len(page))
+
+                count = write_records(records(), sys.stdout, file_format)
                 resumed = 0
             else:
                 if not resume and checkpoint_path(output).exists():
