@@ -50,15 +50,6 @@ DEFAULT_CHUNK_SIZE = 100
 Progress = Callable[[int], None]
 """Called with the number of records each chunk wrote."""
 
-__all__ = [
-    "DEFAULT_CHUNK_SIZE",
-    "Repository",
-    "TypedPage",
-    "check_positive",
-    "chunks",
-    "repository",
-]
-
 
 @attrs.frozen
 class TypedPage(PageAccess, Generic[T]):
