@@ -4,8 +4,6 @@ CSV and JSON-array outputs; streaming in bounded memory (export and JSON-array i
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import signal
@@ -26,21 +24,14 @@ from lumi.data.cli import entities
 from lumi.data.export import checkpoint_path, spool_path
 from lumi.testing.plugin import TEST_PROJECT_ID
 
+from .test_cli import read_back
+
 
 def run(*args: str, ok: bool = True) -> Result:
     result = CliRunner().invoke(entities, list(args))
     if ok:
         assert result.exit_code == 0, result.output
     return result
-
-
-def read_back(path: Path, fmt: str) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if fmt == "json":
-        return list(json.loads(text))
-    if fmt == "jsonl":
-        return [json.loads(line) for line in text.splitlines()]
-    return [{k: v for k, v in row.items() if v != ""} for row in csv.DictReader(io.StringIO(text))]
 
 
 def seed(client: LumiClient, count: int, entity: str = "items") -> list[str]:
