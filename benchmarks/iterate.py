@@ -2,8 +2,8 @@
 QuerySet) vs a raw ``requests`` keyset loop over the same pages, and the old skip-based pass.
 
 The emulator runs in its own process (so that its work does not share the client's GIL); every
-candidate reads the same N records in pages of ``--page-size`` from it, in interleaved rounds
-(each round starting with the next candidate), and keeps its median pass. The raw loop signs its requests itself (``hmac``/``hashlib``, PROTOCOL
+candidate reads the same N records in pages of ``--page-size`` from it; the passes advance side by
+side a page at a time (see :func:`_interleaved`), and each candidate keeps its median pass. The raw loop signs its requests itself (``hmac``/``hashlib``, PROTOCOL
 §2), sends the filters the client sends (``{}`` then ``{"$and": [{}, {"_id": {"$gt": last}}]}``,
 sort ``{"_id": 1}``) and only parses the JSON: the ratio is what the client adds (options,
 retries bookkeeping, envelope and reply checks, sort keys, structuring into records).
@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import importlib.util
+import itertools
 import json
 import secrets
 import statistics
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,17 +81,36 @@ def _signed_post(session: requests.Session, url: str, body: dict[str, Any]) -> A
     return reply["data"]
 
 
-def _rotating(candidates: dict[str, Any], rounds: int) -> list[tuple[str, float]]:
-    """Median seconds per pass; each round starts with the next candidate, so that what one
-    pass leaves behind on the server (caches, garbage) does not always fall on the same one."""
+def _interleaved(candidates: dict[str, Any], rounds: int) -> list[tuple[str, float]]:
+    """Median seconds per full pass. The candidates' passes advance side by side, one page
+    each in turn (each round starting with the next candidate), so that a burst of load on this
+    shared machine falls on every candidate alike instead of on one whole pass."""
     names = list(candidates)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(rounds):
-        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-            started = time.perf_counter()
-            candidates[name]()
-            samples[name].append(time.perf_counter() - started)
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        passes = {name: candidates[name]() for name in order}
+        spent = dict.fromkeys(order, 0.0)
+        while passes:
+            for name in [n for n in order if n in passes]:
+                started = time.perf_counter()
+                done = next(passes[name], None) is None
+                spent[name] += time.perf_counter() - started
+                if done:
+                    del passes[name]
+        for name in names:
+            samples[name].append(spent[name])
     return [(name, statistics.median(samples[name])) for name in names]
+
+
+def _by_page(records: Any, page_size: int) -> Iterator[int]:
+    """Steps through an auto-paging iterator one page of records (one request) at a time."""
+    iterator = iter(records)
+    while True:
+        count = sum(1 for _ in itertools.islice(iterator, page_size))
+        if not count:
+            return
+        yield count
 
 
 def _post_class(folder: Path) -> type:
@@ -130,34 +151,35 @@ def main(size: int = 10_000, page_size: int = 100, rounds: int = 8) -> None:
             session = requests.Session()
             endpoint = f"{url}/lm/{PROJECT}/{ENTITY}/documents/listByPage"
 
-            def raw_keyset() -> int:
-                count, filter = 0, {}
+            def raw_keyset() -> Iterator[int]:
+                filter: dict[str, Any] = {}
                 while True:
                     body = {"filter": filter, "sort": {"_id": 1}, "limit": page_size, "skip": 0}
                     data = _signed_post(session, endpoint, body)
-                    count += len(data["list"])
+                    yield len(data["list"])
                     if len(data["list"]) < page_size or data["total"] <= len(data["list"]):
-                        return count
+                        return
                     filter = {"$and": [{}, {"_id": {"$gt": data["list"][-1]["_id"]}}]}
 
-            def untyped() -> int:
-                return sum(1 for _ in posts.iterate(page_size=page_size))
+            def untyped() -> Iterator[int]:
+                return _by_page(posts.iterate(page_size=page_size), page_size)
 
-            def typed_queryset() -> int:
-                return sum(1 for _ in typed.all().page_size(page_size))
+            def typed_queryset() -> Iterator[int]:
+                return _by_page(typed.all().page_size(page_size), page_size)
 
-            def skip_based() -> int:  # the old QuerySet / export pass: limit + growing skip
+            def skip_based() -> Iterator[int]:  # the old QuerySet / export pass: growing skip
                 count = 0
                 while True:
                     page = posts.list(sort={"_id": 1}, limit=page_size, skip=count)
+                    yield len(page.list)
                     count += len(page.list)
                     if len(page.list) < page_size or count >= page.total:
-                        return count
+                        return
 
             for name, candidate in [("raw", raw_keyset), ("untyped", untyped),
                                     ("typed", typed_queryset), ("skip", skip_based)]:  # fmt: skip
-                assert candidate() == size, name
-            rows = _rotating(
+                assert sum(candidate()) == size, name
+            rows = _interleaved(
                 {
                     "raw requests keyset loop": raw_keyset,
                     "client entities.X.iterate()": untyped,
