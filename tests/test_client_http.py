@@ -194,7 +194,27 @@ def test_list_rejects_skip_without_limit_and_bad_sort(client):
     with pytest.raises(lumi.ValidationError, match="skip"):
         client.entities.Posts.list(skip=20)
     with pytest.raises(lumi.ValidationError, match="sort"):
-        client.entities.Posts.list(sort={"a": "desc"})
+        client.entities.Posts.list(sort={"a": 2})
+
+
+@responses.activate
+def test_iterate_pages_by_signed_keyset_requests(client):
+    second = {**DOC, "_id": "6939311e8458665713e0b523"}
+    responses.post(entity_url("/listByPage"), json=ok({"list": [DOC], "total": 2}))
+    responses.post(entity_url("/listByPage"), json=ok({"list": [second], "total": 1}))
+    ids = [record.id for record in client.entities.Posts.iterate({"filter": {"a": 1}, "limit": 5},
+                                                                 page_size=1)]  # fmt: skip
+    assert ids == [DOC["_id"], second["_id"]] and len(responses.calls) == 2
+    first, then = sent(0), sent(1)
+    assert first.method == "POST" and first.body == (
+        b'{"filter":{"a":1},"sort":{"_id":1},"limit":1,"skip":0}'
+    )
+    assert body_of(then) == {
+        "filter": {"$and": [{"a": 1}, {"_id": {"$gt": DOC["_id"]}}]},
+        "sort": {"_id": 1},
+        "limit": 1,
+        "skip": 0,
+    }
 
 
 @responses.activate

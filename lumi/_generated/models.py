@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from lumi._page import PageAccess
 from lumi.model import UNSET, RecordAccess, Unset, new_extra
 
 ObjectId: TypeAlias = str
@@ -217,7 +218,7 @@ class Record(RecordAccess):
 
 
 @attrs.define(kw_only=True)
-class Page:
+class Page(PageAccess):
     """A page of records and the number of all matches."""
 
     list: builtins.list[Record] = attrs.field(metadata={"wire": "list"})

@@ -19,6 +19,8 @@ import click
 from ..entity_schema import load_entity_file
 from ..errors import LumiError
 from ..serde import unstructure
+from ..sorting import sort_pairs
+from .export import Export, checkpoint_path
 from .formats import FORMATS, Format, count_rows, format_of, read_rows, write_records
 from .importer import Importer, Journal, Rejection, fingerprint
 from .repository import DEFAULT_CHUNK_SIZE, chunks
@@ -43,17 +45,20 @@ def _json_object(value: str | None, option: str) -> dict[str, Any] | None:
     return parsed
 
 
-def _sort(value: str | None) -> dict[str, int] | None:
-    """``{"createdAt": -1}`` or ``-createdAt,name``."""
+def _sort(value: str | None) -> list[tuple[str, int]]:
+    """``{"createdAt": -1}``, ``[["createdAt", -1]]`` (JSON) or ``-createdAt,name``."""
     if value is None:
-        return None
-    if value.lstrip().startswith("{"):
-        parsed = _json_object(value, "--sort") or {}
-        if any(direction not in (1, -1) for direction in parsed.values()):
-            raise click.BadParameter("directions must be 1 or -1", param_hint="--sort")
-        return parsed
-    fields = [field.strip() for field in value.split(",") if field.strip()]
-    return {field.lstrip("-+"): -1 if field.startswith("-") else 1 for field in fields}
+        return []
+    parsed: Any = value
+    if value.lstrip().startswith(("{", "[")):
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--sort") from None
+    try:
+        return sort_pairs(parsed, "--sort")
+    except LumiError as exc:
+        raise click.BadParameter(exc.message, param_hint="--sort") from None
 
 
 class _Context:
@@ -139,7 +144,10 @@ def list_command(
     """Print the records matching --filter (one request; default format: json)."""
     with _errors():
         page = state.entity(entity).list(
-            filter=_json_object(filter_, "--filter"), sort=_sort(sort), limit=limit, skip=skip
+            filter=_json_object(filter_, "--filter"),
+            sort=_sort(sort) or None,
+            limit=limit,
+            skip=skip,
         )
         with _output(output) as stream:
             write_records(map(unstructure, page.list), stream, format_of(output, fmt, "json"))
@@ -166,6 +174,11 @@ def get_command(state: _Context, entity: str, id: str) -> None:
 @click.option("--filter", "filter_", help="A JSON filter (wire names).")
 @click.option("--sort", help="JSON or fields; _id is always the last sort key.")
 @click.option("--page-size", type=click.IntRange(min=1), default=PAGE_SIZE, show_default=True)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted export to the same -o file (from its checkpoint).",
+)
 @click.pass_obj
 def export_command(
     state: _Context,
@@ -175,29 +188,54 @@ def export_command(
     filter_: str | None,
     sort: str | None,
     page_size: int,
+    resume: bool,
 ) -> None:
-    """Write every matching record, fetched page by page (default format: jsonl)."""
+    """Write every matching record, page by page by keyset cursors (default format: jsonl).
+
+    With -o, the records go to OUTPUT.lumi-export.part with a checkpoint after each page
+    (OUTPUT.lumi-export.json), and OUTPUT appears, complete, at the end; after a crash, the
+    same command with --resume carries on from the last checkpoint.
+    """
     filter_doc = _json_object(filter_, "--filter") or {}
-    order = _sort(sort) or {}
-    order.setdefault("_id", 1)  # stable pages
+    order = _sort(sort)
+    file_format = format_of(output, fmt)
+    if resume and output is None:
+        raise click.UsageError("--resume needs -o: an export to stdout cannot be resumed")
     with _errors():
         client = state.entity(entity)
-        first = client.list(filter=filter_doc, sort=order, limit=page_size, skip=0)
-        with _bar(first.total, f"export {entity}") as bar, _output(output) as stream:
+        total = client.count(filter=filter_doc)
+        with _bar(total, f"export {entity}") as bar:
+            if output is None:
+                pager = client.pager(filter_doc, order, page_size=page_size)
 
-            def records() -> Iterator[dict[str, Any]]:
-                page, skip = first, 0
-                while True:
-                    for record in page.list:
-                        yield unstructure(record)
-                    bar.update(len(page.list))
-                    skip += len(page.list)
-                    if len(page.list) < page_size or skip >= page.total:
-                        return
-                    page = client.list(filter=filter_doc, sort=order, limit=page_size, skip=skip)
+                def records() -> Iterator[dict[str, Any]]:
+                    for page in pager.pages():
+                        yield from page
+                        bar.update(len(page))
 
-            count = write_records(records(), stream, format_of(output, fmt))
-    click.echo(f"exported {count} record(s)", err=True)
+                count = write_records(records(), sys.stdout, file_format)
+                resumed = 0
+            else:
+                if not resume and checkpoint_path(output).exists():
+                    click.echo(
+                        "note: starting over; --resume would continue the interrupted export",
+                        err=True,
+                    )
+                identity = {
+                    "entity": entity,
+                    "project": state.client().project_id,
+                    "api_base_url": state.client().config.api_base_url,
+                    "filter": filter_doc,
+                    "sort": [[field, direction] for field, direction in order],
+                    "format": file_format,
+                }
+                job = Export(
+                    client, output, file_format, identity, filter_doc, order, page_size, bar.update
+                )
+                report = job.run(resume=resume)
+                count, resumed = report.count, report.resumed_at
+    note = f", resumed after {resumed}" if resumed else ""
+    click.echo(f"exported {count} record(s){note}", err=True)
 
 
 @entities.command("import")
@@ -339,20 +377,29 @@ def delete_command(
         raise click.UsageError("give record ids or --filter (not both)")
     with _errors():
         client = state.entity(entity)
-        targets = list(ids)
-        if filter_ is not None:
-            matched = client.list(filter=_json_object(filter_, "--filter"))
-            targets = [record.id for record in matched.list]
-            if not targets:
+        if filter_ is None:
+            with _bar(len(ids), f"delete {entity}") as bar:
+                for chunk in chunks(ids, chunk_size):
+                    client.delete_many(chunk)
+                    bar.update(len(chunk))
+            deleted = len(ids)
+        else:
+            wanted = _json_object(filter_, "--filter")
+            matched = client.count(filter=wanted)
+            if not matched:
                 click.echo("no record matches", err=True)
                 return
             if not yes:
-                click.confirm(f"Delete {len(targets)} {entity} record(s)?", abort=True, err=True)
-        with _bar(len(targets), f"delete {entity}") as bar:
-            for chunk in chunks(targets, chunk_size):
-                client.delete_many(chunk)
-                bar.update(len(chunk))
-    click.echo(f"deleted {len(targets)} record(s)", err=True)
+                click.confirm(f"Delete {matched} {entity} record(s)?", abort=True, err=True)
+            deleted = 0
+            with _bar(matched, f"delete {entity}") as bar:
+                # Keyset pages by _id: deleting what the cursor has passed moves nothing ahead.
+                for page in client.pager(wanted, page_size=max(chunk_size, PAGE_SIZE)).pages():
+                    for chunk in chunks([record["_id"] for record in page], chunk_size):
+                        client.delete_many(chunk)
+                        deleted += len(chunk)
+                        bar.update(len(chunk))
+    click.echo(f"deleted {deleted} record(s)", err=True)
 
 
 if __name__ == "__main__":  # python -m lumi.data.cli (the tests' crash-and-resume subprocess)

@@ -4,17 +4,24 @@ CSV has no types: nested values are written as JSON text, and on import each cel
 the entity schema when one is given (``integer``, ``number``, ``boolean``, ``array``/``object``
 from JSON text, ``null``); without a schema cells stay strings, except JSON arrays/objects.
 An empty cell means the field is absent.
+
+Every format streams, in and out, in memory bounded by one record: a JSON array is read item by
+item (:class:`_ArrayReader`), and a CSV's header (the union of every record's keys) is found
+while the rows go to a JSONL spool on disk, which is then written out as CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import attrs
+
+from ..errors import ValidationError
 
 Format = Literal["json", "jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("json", "jsonl", "csv")
@@ -36,31 +43,67 @@ def _json(value: Any) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------------
+class Columns:
+    """The CSV header being collected: ``_id`` first, then every key in order of appearance."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._names: dict[str, None] = dict.fromkeys(names)
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Take the keys of one more record."""
+        if "_id" in record and "_id" not in self._names:
+            self._names = {"_id": None, **self._names}
+        self._names.update(dict.fromkeys(record))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._names)
+
+
 def write_records(records: Iterable[Mapping[str, Any]], stream: IO[str], fmt: Format) -> int:
-    """Write records in ``fmt``; returns how many. JSON and JSONL stream; CSV holds them all
-    (its header is the union of the keys, ``_id`` first)."""
+    """Write records in ``fmt``; returns how many. Memory is one record (CSV spools to a
+    temporary file until its header is known)."""
+    if fmt == "csv":
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+            columns = Columns()
+            count = 0
+            for record in records:
+                spool.write(_json(record) + "\n")
+                columns.add(record)
+                count += 1
+            spool.seek(0)
+            write_spool(spool, stream, fmt, columns.names)
+        return count
+    return write_spool(_as_lines(records), stream, fmt, [])
+
+
+def _as_lines(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    for record in records:
+        yield _json(record)
+
+
+def write_spool(lines: Iterable[str], stream: IO[str], fmt: Format, columns: list[str]) -> int:
+    """Write records given as JSON lines (a JSONL spool) in ``fmt``; returns how many.
+    ``columns`` is the CSV header (:class:`Columns`)."""
     count = 0
     if fmt == "jsonl":
-        for record in records:
-            stream.write(_json(record) + "\n")
+        for line in lines:
+            stream.write(line.rstrip("\n") + "\n")
             count += 1
-        return count
-    if fmt == "json":
+    elif fmt == "json":
         stream.write("[")
-        for record in records:
-            stream.write(("," if count else "") + "\n  " + _json(record))
+        for line in lines:
+            stream.write(("," if count else "") + "\n  " + line.rstrip("\n"))
             count += 1
         stream.write("\n]\n" if count else "]\n")
-        return count
-    rows = list(records)
-    columns: dict[str, None] = {"_id": None} if any("_id" in row for row in rows) else {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return len(rows)
+    else:
+        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for line in lines:
+            record = json.loads(line)
+            writer.writerow({key: _cell(value) for key, value in record.items()})
+            count += 1
+    return count
 
 
 def _cell(value: Any) -> str:
@@ -82,6 +125,8 @@ class Row:
     """``line 12`` (JSONL, CSV) or ``item 3`` (JSON array), for reports."""
     data: dict[str, Any] | None
     error: str | None = None
+    fatal: bool = False
+    """The file cannot be read past this row (a JSON syntax error)."""
 
 
 def read_rows(path: Path, fmt: Format, schema: Mapping[str, Any] | None = None) -> Iterator[Row]:
@@ -95,8 +140,14 @@ def read_rows(path: Path, fmt: Format, schema: Mapping[str, Any] | None = None) 
 
 
 def count_rows(path: Path, fmt: Format) -> int:
-    """How many records the file holds (for a progress bar)."""
-    return sum(1 for _ in read_rows(path, fmt))
+    """How many records the file holds (for a progress bar); a JSON file that is not valid
+    JSON is a ValidationError here, before anything is imported."""
+    count = 0
+    for row in read_rows(path, fmt):
+        if row.fatal:
+            raise ValidationError(f"{path}: {row.where}: {row.error}")
+        count += 1
+    return count
 
 
 def _object(value: Any, index: int, where: str) -> Row:
@@ -105,19 +156,111 @@ def _object(value: Any, index: int, where: str) -> Row:
     return Row(index, where, None, f"expected a JSON object, got {type(value).__name__}")
 
 
+_CHUNK = 1 << 16
+MAX_ITEM_CHARS = 64 << 20
+"""The largest array item the JSON reader holds (a MongoDB document is at most 16 MB)."""
+
+
 def _read_json(path: Path) -> Iterator[Row]:
-    try:
-        items = json.loads(path.read_text(encoding="utf-8-sig"))
-    except ValueError as exc:
-        yield Row(0, "file", None, f"not valid JSON: {exc}")
-        return
-    if isinstance(items, dict):
-        items = [items]
-    if not isinstance(items, list):
-        yield Row(0, "file", None, "a JSON import file must hold an array of objects")
-        return
-    for index, item in enumerate(items):
-        yield _object(item, index, f"item {index + 1}")
+    """The items of a JSON array one by one (or one object), without reading the whole file."""
+    with path.open(encoding="utf-8-sig") as stream:
+        reader = _ArrayReader(stream)
+        try:
+            yield from reader.rows()
+        except _Broken as exc:
+            yield Row(reader.index, exc.where, None, exc.reason, fatal=True)
+
+
+class _Broken(Exception):
+    def __init__(self, where: str, reason: str) -> None:
+        self.where, self.reason = where, reason
+
+
+class _ArrayReader:
+    """Items of a JSON array read with ``json.JSONDecoder.raw_decode`` over a sliding buffer.
+
+    Hand-written rather than ``ijson``: its C parser refuses integers beyond 64 bits that
+    ``json.loads`` (and so the JSONL and CSV paths) accept, and its pure-Python one is slower;
+    this keeps the standard parser, and only finds where each item starts. A decode that fails
+    before the end of the file is retried with more text (the item may be cut by the buffer), up
+    to :data:`MAX_ITEM_CHARS`; a value that ends exactly at the buffer's end is read again with
+    more text too (a number may go on).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._text = ""
+        self._pos = 0
+        self._eof = False
+        self._decoder = json.JSONDecoder()
+        self.index = 0
+
+    def _fill(self) -> bool:
+        """Read more text after what is left; False at the end of the file."""
+        if self._eof:
+            return False
+        chunk = self._stream.read(max(_CHUNK, len(self._text) - self._pos))
+        self._text = self._text[self._pos :] + chunk
+        self._pos = 0
+        self._eof = not chunk
+        return bool(chunk)
+
+    def _next_char(self) -> str:
+        """The next character that is not white space ("" at the end); not consumed."""
+        while True:
+            text, pos = self._text, self._pos
+            while pos < len(text) and text[pos] in " \t\n\r":
+                pos += 1
+            self._pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self._fill():
+                return ""
+
+    def _value(self, where: str) -> Any:
+        self._next_char()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._text, self._pos)
+            except json.JSONDecodeError as exc:
+                if len(self._text) - self._pos < MAX_ITEM_CHARS and self._fill():
+                    continue
+                raise _Broken(where, f"not valid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise _Broken(where, "not valid JSON: nested too deeply") from None
+            if end == len(self._text) and self._fill():
+                continue  # the value may go on in the next chunk
+            self._pos = end
+            return value
+
+    def rows(self) -> Iterator[Row]:
+        first = self._next_char()
+        if first == "{":
+            yield _object(self._value("file"), 0, "item 1")
+            self._end("file")
+            return
+        if first != "[":
+            raise _Broken("file", "a JSON import file must hold an array of objects")
+        self._pos += 1
+        if self._next_char() == "]":
+            self._pos += 1
+            self._end("file")
+            return
+        while True:
+            where = f"item {self.index + 1}"
+            yield _object(self._value(where), self.index, where)
+            self.index += 1
+            after = self._next_char()
+            self._pos += 1
+            if after == "]":
+                self._end(f"item {self.index}")
+                return
+            if after != ",":
+                raise _Broken(f"item {self.index}", "not valid JSON: expected , or ] after it")
+
+    def _end(self, where: str) -> None:
+        if self._next_char():
+            raise _Broken(where, "not valid JSON: extra data after the array")
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:

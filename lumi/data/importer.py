@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from ..errors import ValidationError
+from . import checkpoint
 from .formats import Row
 from .validation import SchemaValidator
 
@@ -78,13 +78,10 @@ class Journal:
 
     def load(self) -> dict[str, Any] | None:
         """The saved state of this import, None for a fresh one; refuses another import's."""
-        try:
-            state = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        state = checkpoint.load(self.path, "journal")
+        if state is None:
             return None
-        except (OSError, ValueError) as exc:
-            raise ValidationError(f"journal {self.path} is unreadable ({exc})") from None
-        if not isinstance(state, dict) or state.get("version") != JOURNAL_VERSION:
+        if state.get("version") != JOURNAL_VERSION:
             raise ValidationError(f"journal {self.path} is not a lumi import journal")
         if state.get("fingerprint") != self.fingerprint:
             raise ValidationError(
@@ -105,12 +102,7 @@ class Journal:
             "skipped": report.skipped,
             "rejected": len(report.rejected),
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8") as stream:
-            json.dump(state, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, self.path)
+        checkpoint.save_atomically(self.path, state)
 
     def clear(self) -> None:
         """Forget the checkpoint (``--restart``)."""

@@ -10,16 +10,18 @@ any request.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from ..documents import DEFAULT_PAGE_SIZE, check_positive
 from ..errors import ValidationError
+from ..sorting import SortPairs, sort_pairs
 from .fields import SEPARATOR, ResolvedPath, describe, element_type, is_text, resolve, to_wire
 
 if TYPE_CHECKING:
-    from .repository import TypedPage
+    from ..documents import DocumentClient
 
 T = TypeVar("T")
 
@@ -246,17 +248,30 @@ def compile_q(cls: type, node: Q) -> dict[str, Any]:
     return negate(document) if node.negated else document
 
 
-def compile_order(cls: type, fields: tuple[str, ...]) -> dict[str, int]:
-    """``("-created_at", "name")`` -> ``{"createdAt": -1, "name": 1, "_id": 1}``."""
-    sort: dict[str, int] = {}
+def order_pairs(cls: type, fields: tuple[Any, ...]) -> SortPairs:
+    """``order_by`` arguments (each in any sort form, Python names) as (Python name, 1 | -1)."""
+    pairs: SortPairs = []
     for field in fields:
-        if not isinstance(field, str) or field in ("", "-", "+"):
-            raise ValidationError(f"{cls.__name__}: invalid order_by field {field!r}")
-        descending = field.startswith("-")
-        path = resolve(cls, field.lstrip("-+"))
+        pairs += sort_pairs(field, f"{cls.__name__} order_by")
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise ValidationError(f"{cls.__name__}: order_by names {name!r} twice")
+        seen.add(name)
+    return pairs
+
+
+def compile_order(cls: type, fields: tuple[Any, ...]) -> dict[str, int]:
+    """``("-created_at", "name")`` -> ``{"createdAt": -1, "name": 1, "_id": 1}``.
+
+    Each argument is a sort in any form :mod:`lumi.sorting` reads (``"-created_at"``,
+    ``{"created_at": -1}``, ``[("created_at", -1)]``...), with Python field names."""
+    sort: dict[str, int] = {}
+    for name, direction in order_pairs(cls, fields):
+        path = resolve(cls, name)
         if path.wire in sort:
-            raise ValidationError(f"{cls.__name__}: order_by names {field!r} twice")
-        sort[path.wire] = -1 if descending else 1
+            raise ValidationError(f"{cls.__name__}: order_by names {name!r} twice")
+        sort[path.wire] = direction
     sort.setdefault("_id", 1)  # a stable order, so paging neither skips nor repeats records
     return sort
 
@@ -272,21 +287,15 @@ class CompiledQuery:
     limit: int | None
 
 
-Fetch = Callable[[dict[str, Any], dict[str, int], int, int], "TypedPage[T]"]
-"""(filter, sort, limit, skip) -> one page: how a QuerySet reads (the repository supplies it)."""
-
-DEFAULT_PAGE_SIZE = 100
-
-
 @attrs.frozen(eq=False)
 class QuerySet(Generic[T]):
     """A lazy, immutable query over one entity class; see the module docstring."""
 
     model: type[T]
-    _fetch: Fetch[T] = attrs.field(repr=False)
+    _documents: DocumentClient[T] = attrs.field(repr=False)
     _where: Q = attrs.field(factory=Q)
     _raw: tuple[dict[str, Any], ...] = ()
-    _order: tuple[str, ...] = ()
+    _order: tuple[Any, ...] = ()
     _skip: int = 0
     _limit: int | None = None
     _page_size: int = DEFAULT_PAGE_SIZE
@@ -315,8 +324,9 @@ class QuerySet(Generic[T]):
             raise ValidationError(f"where() takes a filter mapping, got {filter!r:.60}")
         return self._refine(raw=(*self._raw, dict(filter)))
 
-    def order_by(self, *fields: str) -> QuerySet[T]:
-        """Sort by these fields (``-name``: descending); replaces any earlier order."""
+    def order_by(self, *fields: Any) -> QuerySet[T]:
+        """Sort by these fields (``"-name"``: descending; or ``{"name": -1}``,
+        ``[("name", -1)]``...); replaces any earlier order."""
         compile_order(self.model, fields)
         return attrs.evolve(self, order=tuple(fields))
 
@@ -326,9 +336,7 @@ class QuerySet(Generic[T]):
 
     def page_size(self, size: int) -> QuerySet[T]:
         """How many records each request fetches while iterating (default 100)."""
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValidationError(f"page size must be a positive integer, got {size!r}")
-        return attrs.evolve(self, page_size=size)
+        return attrs.evolve(self, page_size=check_positive("page size", size))
 
     def __getitem__(self, key: int | slice) -> Any:
         if isinstance(key, slice):
@@ -340,9 +348,9 @@ class QuerySet(Generic[T]):
         if self._limit is not None and key >= self._limit:
             raise IndexError("QuerySet index out of range")
         page = self._page(limit=1, skip=self._skip + key)
-        if not page.list:
+        if not page:
             raise IndexError("QuerySet index out of range")
-        return page.list[0]
+        return page[0]
 
     def _slice(self, key: slice) -> QuerySet[T]:
         if key.step not in (None, 1):
@@ -371,29 +379,29 @@ class QuerySet(Generic[T]):
             limit=self._limit,
         )
 
-    def _page(self, *, limit: int, skip: int) -> TypedPage[T]:
+    def _page(self, *, limit: int, skip: int) -> list[T]:
         query = self.compile()
-        return self._fetch(query.filter, query.sort, limit, skip)
+        return self._documents._list(query.filter, query.sort, limit, skip).records
 
     # -- reading ------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[T]:
-        """Every matching record, fetched ``page_size`` at a time in a stable order."""
+        """Every matching record, ``page_size`` a request, by keyset cursors (see
+        :mod:`lumi.keyset`): a record that matches throughout comes exactly once."""
         query = self.compile()
-        skip, remaining = query.skip, query.limit
-        while remaining is None or remaining > 0:
-            size = self._page_size if remaining is None else min(self._page_size, remaining)
-            page = self._fetch(query.filter, query.sort, size, skip)
-            yield from page.list
-            got = len(page.list)
-            skip += got
-            if remaining is not None:
-                remaining -= got
-            if got < size or skip >= page.total:
-                return
+        if query.limit == 0:
+            return iter(())
+        return self._documents.iterate(
+            filter=query.filter,
+            sort=query.sort,
+            page_size=self._page_size,
+            skip=query.skip,
+            limit=query.limit,
+        )
 
     def count(self) -> int:
         """How many records match (one request; the slice is taken into account)."""
-        total = self._page(limit=1, skip=0).total
+        query = self.compile()
+        total = self._documents._list(query.filter, None, 1, None).total
         matched = max(0, total - self._skip)
         return matched if self._limit is None else min(matched, self._limit)
 
@@ -402,7 +410,7 @@ class QuerySet(Generic[T]):
         if self._limit == 0:
             return None
         page = self._page(limit=1, skip=self._skip)
-        return page.list[0] if page.list else None
+        return page[0] if page else None
 
     def exists(self) -> bool:
         """Whether any record matches."""

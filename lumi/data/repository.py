@@ -20,12 +20,22 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from .._page import PageAccess
 from .._unset import UNSET
+from ..documents import (
+    DEFAULT_PAGE_SIZE,
+    DocumentClient,
+    check_positive,
+    document_id,
+    options,
+    wire_filter,
+)
 from ..envelope import read_reply
-from ..errors import InvalidResponseError, ValidationError
+from ..errors import ValidationError
 from ..serde import unstructure
+from ..sorting import sort_document
 from .fields import fields_of, has_extra, resolve, wire_names_of
-from .query import DEFAULT_PAGE_SIZE, Q, QuerySet, compile_q
+from .query import Q, QuerySet, compile_q
 from .validation import ValidationMode, check_mode, default_validation, enforce, validator_for
 
 if TYPE_CHECKING:
@@ -42,17 +52,11 @@ Progress = Callable[[int], None]
 
 
 @attrs.frozen
-class TypedPage(Generic[T]):
-    """One page of typed records and ``total``, the number of all matches."""
+class TypedPage(PageAccess, Generic[T]):
+    """One page of typed records and ``total``, the number of all matches (iterable)."""
 
     list: builtins.list[T]
     total: int
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.list)
-
-    def __len__(self) -> int:
-        return len(self.list)
 
 
 def chunks(items: Iterable[X], size: int) -> Iterator[builtins.list[X]]:
@@ -66,19 +70,6 @@ def chunks(items: Iterable[X], size: int) -> Iterator[builtins.list[X]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def check_positive(name: str, value: Any) -> int:
-    """``value`` when it is a positive int; a ValidationError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-def _reply_list(data: Any, what: str) -> builtins.list[Any]:
-    if not isinstance(data, list):
-        raise InvalidResponseError(200, f"{what}: expected a list of records, got {data!r:.60}")
-    return data
 
 
 class Repository(Generic[T]):
@@ -105,9 +96,9 @@ class Repository(Generic[T]):
                 f"{getattr(model, '__name__', model)!r} is not an entity class "
                 "(generate one with `lumi codegen`)"
             )
-        self._client = client
         self.model: type[T] = model
         self.entity_name: str = entity
+        self._documents: DocumentClient[T] = DocumentClient(client, entity, self._read)
         self._validation = None if validation is None else check_mode(validation)
         self.chunk_size = check_positive("chunk_size", chunk_size)
         self.page_size = check_positive("page_size", page_size)
@@ -120,30 +111,13 @@ class Repository(Generic[T]):
         """The validation mode in force (this repository's, else the process default)."""
         return self._validation or default_validation()
 
-    # -- transport ----------------------------------------------------------------------------
-    def _call(self, operation_id: str, doc_id: str | None = None, **kwargs: Any) -> Any:
-        params = {"entityName": self.entity_name}
-        if doc_id is not None:
-            params["id"] = doc_id
-        return self._client._call(operation_id, params, **kwargs)
-
     def _read(self, data: Any) -> T:
         return read_reply(data, self.model, self.entity_name)
-
-    def _fetch(
-        self, filter: dict[str, Any], sort: dict[str, int], limit: int, skip: int
-    ) -> TypedPage[T]:
-        body = {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
-        data = self._call("listDocumentsByPage", json=body)
-        if not isinstance(data, Mapping) or not isinstance(data.get("total"), int):
-            raise InvalidResponseError(200, f"list: expected {{list, total}}, got {data!r:.60}")
-        records = _reply_list(data.get("list"), "list")
-        return TypedPage(list=[self._read(item) for item in records], total=data["total"])
 
     # -- queries ------------------------------------------------------------------------------
     def query(self) -> QuerySet[T]:
         """A query over every record of the entity (lazy; see :class:`QuerySet`)."""
-        return QuerySet(self.model, self._fetch, page_size=self.page_size)
+        return QuerySet(self.model, self._documents, page_size=self.page_size)
 
     def all(self) -> QuerySet[T]:
         """Every record, as a lazy query that pages through the results when iterated."""
@@ -172,44 +146,37 @@ class Repository(Generic[T]):
     # -- CRUD ---------------------------------------------------------------------------------
     def list(
         self,
+        options_: Mapping[str, Any] | None = None,
+        /,
+        *,
         filter: Mapping[str, Any] | Q | None = None,
-        sort: Mapping[str, int] | None = None,
+        sort: Any = None,
         limit: int | None = None,
         skip: int | None = None,
     ) -> TypedPage[T]:
         """One call, as ``client.entities[...].list``: ``filter`` is a raw wire filter or a
-        :class:`Q`; ``sort`` maps wire names to 1/-1. Without ``limit``: every match."""
-        body: dict[str, Any] = {}
-        if isinstance(filter, Q):
-            body["filter"] = compile_q(self.model, filter)
-        elif filter is not None:
-            body["filter"] = unstructure(filter)
-        if sort is not None:
-            for key, direction in sort.items():
-                if direction not in (1, -1) or isinstance(direction, bool):
-                    raise ValidationError(f"sort[{key!r}] must be 1 or -1, got {direction!r}")
-            body["sort"] = dict(sort)
-        if limit is None:
-            if skip:
-                raise ValidationError(f"skip={skip} needs a limit (the /list endpoint ignores it)")
-            data = _reply_list(self._call("listDocuments", json=body), "list")
-            return TypedPage(list=[self._read(item) for item in data], total=len(data))
-        check_positive("limit", limit)
-        if skip is not None and (isinstance(skip, bool) or not isinstance(skip, int) or skip < 0):
-            raise ValidationError(f"skip must be a non-negative integer, got {skip!r}")
-        return self._fetch(body.get("filter", {}), body.get("sort", {}), limit, skip or 0)
+        :class:`Q`; ``sort`` names wire fields in any form :mod:`lumi.sorting` reads. Without
+        ``limit``: every match. The JavaScript options object works as one positional mapping."""
+        given = options(
+            "list", options_, {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
+        )
+        where = given["filter"]
+        wire = compile_q(self.model, where) if isinstance(where, Q) else wire_filter(where)
+        reply = self._documents._list(
+            wire, sort_document(given["sort"]), given["limit"], given["skip"]
+        )
+        return TypedPage(list=reply.records, total=reply.total)
 
     def get(self, id: str) -> T | None:
         """The record with this id, or None."""
-        data = self._call("getDocument", _document_id(id))
-        return None if data is None else self._read(data)
+        return self._documents.get(document_id(id))
 
     def create(self, data: T | Mapping[str, Any] | None = None, /, **fields: Any) -> T:
         """Create a record from an instance, a mapping or keyword arguments (Python names);
         only the fields that are set are sent. Returns it as stored, with its ``id``."""
         document = self.document(data, fields)
         self._validate(document, f"{self.entity_name} document")
-        return self._read(self._call("createDocument", json=document))
+        return self._documents.create(document)
 
     def create_many(
         self,
@@ -227,8 +194,7 @@ class Repository(Generic[T]):
         enforce(self.validation, problems, f"{self.entity_name} create_many")
         created: builtins.list[T] = []
         for chunk in chunks(documents, chunk_size or self.chunk_size):
-            data = _reply_list(self._call("createDocuments", json=chunk), "create_many")
-            created.extend(self._read(item) for item in data)
+            created.extend(self._documents.create_many(chunk))
             if progress is not None:
                 progress(len(chunk))
         return created
@@ -253,12 +219,11 @@ class Repository(Generic[T]):
                 validator.partial_errors(document),
                 f"{self.entity_name} update of {doc_id}",
             )
-        body = {"filter": {"_id": doc_id}, "update": document}
-        return self._read(self._call("updateDocument", json=body))
+        return self._documents.update(doc_id, document)
 
     def delete(self, id: str | T) -> None:
         """Delete one record."""
-        self._call("deleteDocument", self._id_of(id))
+        self._documents.delete(self._id_of(id))
 
     def delete_many(
         self,
@@ -271,7 +236,7 @@ class Repository(Generic[T]):
         ids were sent. No request for an empty list."""
         id_list = [self._id_of(item) for item in ids]
         for chunk in chunks(id_list, chunk_size or self.chunk_size):
-            self._call("deleteDocuments", query={"ids": chunk})
+            self._documents.delete_many(chunk)
             if progress is not None:
                 progress(len(chunk))
         return len(id_list)
@@ -282,7 +247,7 @@ class Repository(Generic[T]):
             value = getattr(value, "id", UNSET)
             if value is UNSET:
                 raise ValidationError(f"this {self.model.__name__} has no id (it is not stored)")
-        return _document_id(value)
+        return document_id(value)
 
     def document(
         self, data: Any, fields: Mapping[str, Any], *, partial: bool = False
@@ -368,12 +333,6 @@ class Repository(Generic[T]):
         validator = validator_for(self.model)
         if validator is not None and self.validation != "off":
             enforce(self.validation, validator.errors(document), what)
-
-
-def _document_id(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"a document id must be a non-empty string, got {value!r:.60}")
-    return value
 
 
 def repository(

@@ -47,6 +47,21 @@ def auto_escola(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
 
 
 @pytest.fixture
+def env(lumi_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment of a `lumi entities` command against the test emulator."""
+    values = {
+        "LUMI_PROJECT_ID": TEST_PROJECT_ID,
+        "LUMI_API_BASE_URL": lumi_emulator.url,
+        "LUMI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    for name in ("LUMI_TOKEN", "LUMI_AUTHORIZATION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
 def client(lumi_emulator: Any) -> Iterator[LumiClient]:
     """A client of the test emulator without the JS client's identical-request limit (tests
     repeat identical queries on purpose)."""

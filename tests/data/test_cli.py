@@ -21,23 +21,8 @@ from click.testing import CliRunner, Result
 from lumi import LumiClient
 from lumi.data import importer as importer_module
 from lumi.data.cli import entities
-from lumi.testing.plugin import TEST_PROJECT_ID
 
 from .conftest import QUESTIONS_SCHEMA
-
-
-@pytest.fixture
-def env(lumi_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {
-        "LUMI_PROJECT_ID": TEST_PROJECT_ID,
-        "LUMI_API_BASE_URL": lumi_emulator.url,
-        "LUMI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    for name in ("LUMI_TOKEN", "LUMI_AUTHORIZATION"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
 
 
 def run(*args: str, ok: bool = True, input: str | None = None) -> Result:

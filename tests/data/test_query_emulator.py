@@ -84,7 +84,19 @@ def test_iteration_pages_automatically_in_a_stable_order(
 ) -> None:
     ordered = list(seeded.order_by("category", "-correct"))
     assert len(ordered) == 40
-    assert spy.count("listDocumentsByPage") == 6  # 40 records, 7 a page
+    # 40 records, 7 a page: 6 pages, and before the second one the check for array values
+    assert spy.count("listDocumentsByPage") == 7
+    probe, second = spy.bodies[1], spy.bodies[2]
+    assert probe["limit"] == 1 and probe["filter"]["$and"][1] == {
+        "$or": [
+            {"category.0": {"$exists": True}},
+            {"category": {"$size": 0}},
+            {"correct.0": {"$exists": True}},
+            {"correct": {"$size": 0}},
+        ]
+    }
+    assert second["skip"] == 0 and second["filter"]["$and"][0] == {}  # a keyset page
+    assert "$or" in second["filter"]["$and"][1]
     expected = client.entities["questions"].list(sort={"category": 1, "correct": -1, "_id": 1})
     assert [r.id for r in ordered] == [r.id for r in expected.list]
     assert len({r.id for r in ordered}) == 40  # nothing repeated across pages

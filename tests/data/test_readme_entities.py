@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from lumi._codegen.cli import codegen
@@ -30,3 +31,11 @@ def test_typed_entities_section_runs(lumi_client, tmp_path, monkeypatch):
         for name in [m for m in sys.modules if m.startswith("autoescola")]:
             del sys.modules[name]
     assert namespace["titles"] == ["Stop sign?"]
+
+
+def test_large_collections_section_runs(client: Any) -> None:
+    blocks = python_blocks("large-collections")
+    assert len(blocks) == 1
+    namespace: dict[str, object] = {"client": client}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    assert namespace["first_ten"] == sorted(f"post {n}" for n in range(250) if n % 10)[:10]
