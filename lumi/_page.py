@@ -1,7 +1,7 @@
 """Iteration for page classes: ``for record in page`` and ``len(page)``, as for a list.
 
-The generated :class:`lumi.Page` inherits :class:`PageAccess` (``x-lumi-base`` in the schema), and
-so does the typed :class:`lumi.data.TypedPage`.
+The generated :class:`lumi.Page` inherits :class:`PageAccess` (``lumi.model.PageAccess``, named
+by ``x-lumi-base`` in the schema), and so does the typed :class:`lumi.data.TypedPage`.
 """
 
 from __future__ import annotations

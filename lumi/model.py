@@ -3,6 +3,7 @@
 
 * :class:`RecordAccess`: the base of record classes (read a record by its wire keys);
 * :data:`UNSET` and :class:`Unset`: the default of a field that was not given (not ``None``);
+* :class:`PageAccess`: the base of page classes (iterate a page's records, ``len(page)``);
 * :func:`new_extra`: the factory of the ``extra`` dict that keeps the keys a schema does not
   declare.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._page import PageAccess
 from ._record import RecordAccess
 from ._unset import UNSET, Unset
 
-__all__ = ["UNSET", "RecordAccess", "Unset", "new_extra"]
+__all__ = ["UNSET", "PageAccess", "RecordAccess", "Unset", "new_extra"]
 
 
 def new_extra() -> dict[str, Any]:

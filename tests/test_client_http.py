@@ -436,7 +436,7 @@ def test_top_access_header_from_environment_when_the_client_is_made(client, monk
     made_now = lumi.create_client(project_id=PID, api_base_url=BASE)
     monkeypatch.delenv("TOP_ACCESS_KEY")
     made_now.entities.Posts.list()
-    made_now.for_request("Bearer u").with_options(timeout=3).entities.Posts.list({"a": 1})
+    made_now.for_request("Bearer u").with_options(timeout=3).entities.Posts.list(filter={"a": 1})
     assert [c.request.headers["X-Top-Access"] for c in responses.calls[1:]] == ["top-secret"] * 2
     assert "top-secret" not in repr(made_now) + repr(made_now.config)
 

@@ -13,8 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from lumi._page import PageAccess
-from lumi.model import UNSET, RecordAccess, Unset, new_extra
+from lumi.model import UNSET, PageAccess, RecordAccess, Unset, new_extra
 
 ObjectId: TypeAlias = str
 """A MongoDB ObjectId as 24 lowercase hex digits, e.g. `6939311e8458665713e0b522`."""
