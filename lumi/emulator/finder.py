@@ -19,11 +19,15 @@ the rest, and the results are exactly the Python matcher's.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from lumi.emulator.keyset_counts import KeysetCounts
+from lumi.emulator.keyset_counts import KeysetCounts, race
 from lumi.emulator.matcher import Document, Matcher, SortSpec, sort_order
 from lumi.emulator.sqlplan import (
     STRUCTURED_BRACKETS,
@@ -36,10 +40,12 @@ from lumi.emulator.sqlplan import (
 )
 from lumi.emulator.store_schema import field_indexes, scope_sql
 
-__all__ = ["decode_document", "find_page"]
+__all__ = ["FinderMemory", "ScopeInfo", "decode_document", "find_page"]
 
 _ID_INDEX: Final = "sqlite_autoindex_documents_1"  # UNIQUE (project, entity, id)
 _SEQ_INDEX: Final = "documents_by_scope"  # (project, entity, seq)
+_SCOPES: Final = 1024  # entities remembered (the least recently used go first)
+_PLANS: Final = 1024  # filter shapes remembered
 
 Row = tuple[int, Document]  # (seq, document)
 
@@ -49,14 +55,48 @@ def decode_document(body: str) -> Document:
     return json.loads(body)  # type: ignore[no-any-return]
 
 
+@dataclass
+class ScopeInfo:
+    """What a find learns of an entity, valid while its generation and the schema stand."""
+
+    generation: int
+    schema_version: int
+    documents: int
+    not_plain: bool
+    indexes: dict[str, str]  # field -> index name
+    structured: dict[str, frozenset[int]] = field(default_factory=dict)  # probed so far
+
+
+class FinderMemory:
+    """What finds remember between calls: keyset totals and what each entity holds."""
+
+    def __init__(self) -> None:
+        self.counts = KeysetCounts()
+        self.plans = _Plans()
+        self._lock = threading.Lock()
+        self._scopes: OrderedDict[tuple[str, str], ScopeInfo] = OrderedDict()
+
+    def scope(self, project_id: str, entity: str) -> ScopeInfo | None:
+        """The last thing learnt of an entity (perhaps out of date: check its generation)."""
+        with self._lock:
+            return self._scopes.get((project_id, entity))
+
+    def remember(self, project_id: str, entity: str, info: ScopeInfo) -> None:
+        with self._lock:
+            self._scopes.pop((project_id, entity), None)
+            self._scopes[(project_id, entity)] = info
+            while len(self._scopes) > _SCOPES:
+                self._scopes.popitem(last=False)
+
+
 class _Shapes:
     """What the entity's field indexes say about the values of its fields (one snapshot)."""
 
-    def __init__(self, conn: sqlite3.Connection, scope: str, indexes: Mapping[str, str]) -> None:
+    def __init__(self, conn: sqlite3.Connection, scope: str, info: ScopeInfo) -> None:
         self._conn = conn
         self._scope = scope
-        self._indexes = indexes
-        self._known: dict[str, frozenset[int]] = {}
+        self._indexes = info.indexes
+        self._known = info.structured
 
     def structured(self, name: str) -> frozenset[int]:
         if name not in self._indexes:
@@ -80,7 +120,7 @@ def find_page(
     query: tuple[Mapping[str, Any] | None, Matcher, SortSpec],
     start: int,
     count: int | None,
-    counts: KeysetCounts,
+    memory: FinderMemory,
 ) -> tuple[list[Document], int]:
     """One page of ``query`` (filter, its compiled matcher, sort) and the number of matches.
 
@@ -90,14 +130,21 @@ def find_page(
     scope = scope_sql(project_id, entity)
     stats = conn.execute(
         "SELECT documents, generation, EXISTS (SELECT 1 FROM documents WHERE "
-        f"{scope} AND plain = 0) FROM scopes WHERE project = ? AND entity = ?",
+        f"{scope} AND plain = 0), (SELECT schema_version FROM pragma_schema_version()) "
+        "FROM scopes WHERE project = ? AND entity = ?",
         (project_id, entity),
     ).fetchone()
     if stats is None or stats[0] == 0:
         return [], 0
-    documents, generation, odd = stats
-    indexes = field_indexes(conn, project_id, entity)
-    shapes = _Shapes(conn, scope, indexes)
+    documents, generation, odd, schema_version = stats
+    info = memory.scope(project_id, entity)
+    if info is None or (info.generation, info.schema_version) != (generation, schema_version):
+        indexes = field_indexes(conn, project_id, entity)
+        info = ScopeInfo(generation, schema_version, documents, bool(odd), indexes)
+        memory.remember(project_id, entity, info)
+    indexes = info.indexes
+    counts = memory.counts
+    shapes = _Shapes(conn, scope, info)
     where = translate_filter(filter, shapes)
     order = translate_sort(spec, shapes, where.pinned)
     main = list(where.conjuncts)
@@ -110,7 +157,7 @@ def find_page(
         side.append(_and([Sql(order.exceptions), *where.conjuncts]))
     page = _Page(conn, scope, matches)
     side_rows = page.side(side)
-    access = _Access(order, where, indexes)
+    access = _Access(page, order, where, info, memory.plans)
     if not where.exact:
         keep = None if order is None or count is None else start + count
         main_rows, matched = page.stream(main, access, keep)
@@ -118,61 +165,158 @@ def find_page(
         return rows[start : None if count is None else start + count], matched + len(side_rows)
     rest = [sql for i, sql in enumerate(main) if where.id_range is None or i != where.id_range[0]]
     rest_sql = _and(rest)
-    id_range = None if where.id_range is None else where.id_range[1:]
+
+    def counter(extra: Sql | None, limit: int | None) -> int:
+        if extra is None:  # the whole filter: through the index that reads the fewest rows
+            return page.count(rest, limit, access.lookup_index())
+        return page.count([*rest, extra], limit, "")  # a range of _id: SQLite's choice
+
+    key = (project_id, entity, rest_sql.text, rest_sql.params)
+    if where.id_range is None and rest and order is not None and not side_rows and count:
+        narrow = access.sorting_matches_index(start + count)
+        if narrow:  # few matches: read and sort them all, counting them on the way
+            main_rows, total = page.read_counted(main, narrow, access.terms, count, start)
+            if main_rows:
+                counts.count(key, generation, None, counter, total)  # remembered for later
+                return [doc for _, doc in main_rows], total
     total = counts.count(
-        (project_id, entity, rest_sql.text, rest_sql.params),
+        key,
         generation,
-        id_range,
-        lambda extra: page.count(rest if extra is None else [*rest, extra]),
+        None if where.id_range is None else where.id_range[1:],
+        counter,
         documents if not rest else None,
     )
     if order is None or side_rows:
         keep = None if order is None or count is None else min(start + count, total)
-        main_rows = page.read(main, access.plan(total, keep, documents), keep, 0)
+        main_rows = page.read(main, access.page_index(total, keep), keep, 0)
         rows = _merge(main_rows, side_rows, spec)
         return rows[start : None if count is None else start + count], total + len(side_rows)
     if start >= total:
         return [], total
     limit = total - start if count is None else min(count, total - start)
-    main_rows = page.read(main, access.plan(total, start + limit, documents), limit, start)
+    main_rows = page.read(main, access.page_index(total, start + limit), limit, start)
     return [doc for _, doc in main_rows], total
 
 
 class _Access:
-    """How the page query reaches its rows: through the index of its order or of its filter."""
+    """Which index each statement of a find reads through.
 
-    def __init__(self, order: SortSql | None, where: FilterSql, indexes: Mapping[str, str]):
+    SQLite keeps no statistics on expression indexes, and without them it misjudges: it reads a
+    whole entity in insertion order rather than sort 40 matches, or looks a filter up through
+    its widest condition. So the store decides. Counting goes through the index of the
+    condition that reads the fewest rows (found by bounded counts racing, :func:`race`, once per
+    filter shape and entity size). The page goes through the index of the order, read in order
+    until it has the page (about ``wanted * documents / matches`` rows), or through the filter's
+    index and a sort of the matches, whichever reads fewer.
+    """
+
+    def __init__(
+        self,
+        page: _Page,
+        order: SortSql | None,
+        where: FilterSql,
+        info: ScopeInfo,
+        plans: _Plans,
+    ) -> None:
+        self._page = page
+        self._documents = info.documents
+        self._plans = plans
         self.terms = ("seq",) if order is None else order.terms
-        self._order_index: str | None
-        if order is None:
-            self._order_index = _SEQ_INDEX  # the matcher sorts rows read in insertion order
-        elif order.fields:
-            self._order_index = indexes.get(order.fields[0])
+        self._order_index: str
+        if order is not None and order.fields:
+            self._order_index = info.indexes.get(order.fields[0], "")
         else:
-            self._order_index = _ID_INDEX if order.by_id else _SEQ_INDEX
-        usable = {indexes[name] for name in where.ranged if name in indexes}
-        if "_id" in where.ranged:
-            usable.add(_ID_INDEX)
-        usable.discard(self._order_index or "")
-        self._filter_indexed = bool(usable)
+            self._order_index = _ID_INDEX if order is not None and order.by_id else _SEQ_INDEX
+        self._lookups: dict[str, Sql] = {}  # index -> the narrowest conjunct it looks up
+        for lookup in where.lookups:
+            index = _ID_INDEX if lookup.field == "_id" else info.indexes.get(lookup.field, "")
+            if index and index not in self._lookups:
+                self._lookups[index] = where.conjuncts[lookup.position]
+        self._narrowest: str | None = None
 
-    def plan(self, matches: int | None, wanted: int | None, documents: int) -> tuple[str, str]:
-        """(INDEXED BY clause, ORDER BY terms) to read ``wanted`` (None: all) of ``matches``.
+    def lookup_index(self) -> str:
+        """INDEXED BY the index that reads the fewest rows for the filter ("" if none)."""
+        if self._narrowest is None:
+            self._narrowest = self._measure()
+        return f'INDEXED BY "{self._narrowest}"' if self._narrowest else ""
 
-        In order, the index of the order reads about ``wanted * documents / matches`` rows
-        before it has them; through the filter's index, SQLite reads the matches and sorts.
-        """
+    def _measure(self) -> str:
+        names = list(self._lookups)
+        if len(names) <= 1:
+            return names[0] if names else ""
+        shape = (
+            self._page.scope,
+            tuple((name, self._lookups[name].text) for name in names),
+            self._documents.bit_length(),
+        )
+        known = self._plans.get(shape)
+        if known is None:
+            counters = [
+                lambda limit, name=name: self._page.count(
+                    [self._lookups[name]], limit, f'INDEXED BY "{name}"'
+                )
+                for name in names
+            ]
+            winner, _ = race(counters)
+            known = names[winner or 0]
+            self._plans.put(shape, known)
+        return known
+
+    def sorting_matches_index(self, wanted: int) -> str:
+        """INDEXED BY the filter's narrowest index when reading its rows and sorting them beats
+        reading the order's index until ``wanted`` rows match ("" when it does not)."""
+        lookup = self.lookup_index()
+        if not lookup or self._narrowest == self._order_index:
+            return ""
+        if not self._order_index:
+            return lookup  # nothing reads in order: the matches are sorted anyway
+        # Sorting k rows beats reading wanted * documents / matches >= wanted * documents / k
+        # rows in order when k * k <= wanted * documents: count the lookup's rows up to there.
+        threshold = math.isqrt(wanted * self._documents)
+        shape = (
+            "narrow",
+            self._page.scope,
+            self._lookups[self._narrowest or ""].text,
+            threshold.bit_length(),
+        )
+        known = self._plans.get(shape)
+        if known is None:
+            rows = self._page.count([self._lookups[self._narrowest or ""]], threshold, lookup)
+            known = lookup if rows < threshold else ""
+            self._plans.put(shape, known)
+        return known
+
+    def page_index(self, matches: int, wanted: int | None) -> tuple[str, str]:
+        """(INDEXED BY clause, ORDER BY terms) to read ``wanted`` (None: all) of ``matches``."""
         order_by = ", ".join(self.terms)
-        if self._filter_indexed and self._order_index is not None and matches is not None:
-            wanted = matches if wanted is None else wanted
-            if wanted * documents <= matches * matches:
-                return f'INDEXED BY "{self._order_index}"', order_by
-            return "", "+" + order_by  # no index gives this order: SQLite picks the filter's
-        if self._filter_indexed:
-            return "", "+" + order_by
-        if self._order_index is not None:
+        wanted = matches if wanted is None else wanted
+        lookup = self.lookup_index()
+        if self._order_index and (
+            not lookup
+            or self._narrowest == self._order_index
+            or wanted * self._documents <= matches * matches  # in order reads no more
+        ):
             return f'INDEXED BY "{self._order_index}"', order_by
-        return "", order_by
+        return lookup, order_by
+
+
+class _Plans:
+    """Plan choices by filter shape (the SQL text without its values), least recent out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._choices: OrderedDict[Hashable, str] = OrderedDict()
+
+    def get(self, shape: Hashable) -> str | None:
+        with self._lock:
+            return self._choices.get(shape)
+
+    def put(self, shape: Hashable, choice: str) -> None:
+        with self._lock:
+            self._choices.pop(shape, None)
+            self._choices[shape] = choice
+            while len(self._choices) > _PLANS:
+                self._choices.popitem(last=False)
 
 
 class _Page:
@@ -180,19 +324,30 @@ class _Page:
 
     def __init__(self, conn: sqlite3.Connection, scope: str, matches: Matcher) -> None:
         self._conn = conn
-        self._scope = scope
+        self.scope = scope
         self._matches = matches
 
     def _where(self, conjuncts: Sequence[Sql]) -> Sql:
         condition = _and(conjuncts)
-        return Sql(f"{self._scope} AND {condition.text}", condition.params)
+        return Sql(f"{self.scope} AND {condition.text}", condition.params)
 
-    def count(self, conjuncts: Sequence[Sql]) -> int:
+    def count(self, conjuncts: Sequence[Sql], limit: int | None, indexed_by: str) -> int:
+        """The rows meeting ``conjuncts``, counting at most ``limit`` of them."""
         where = self._where(conjuncts)
-        result = self._conn.execute(
-            f"SELECT count(*) FROM documents WHERE {where.text}", where.params
+        tail = f"WHERE {where.text}"
+        if limit is None:
+            return int(
+                self._select(
+                    "SELECT count(*) FROM documents", indexed_by, tail, where.params
+                ).fetchone()[0]
+            )
+        rows = self._select(
+            "SELECT count(*) FROM (SELECT 1 FROM documents",
+            indexed_by,
+            f"{tail} LIMIT ?)",
+            (*where.params, limit),
         )
-        return int(result.fetchone()[0])
+        return int(rows.fetchone()[0])
 
     def _select(
         self, head: str, indexed_by: str, tail: str, params: tuple[Any, ...]
@@ -231,13 +386,32 @@ class _Page:
         )
         return list(_decoded(rows))
 
+    def read_counted(
+        self,
+        conjuncts: Sequence[Sql],
+        indexed_by: str,
+        terms: tuple[str, ...],
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        """Like :meth:`read`, and the number of all rows meeting ``conjuncts`` (any page)."""
+        where = self._where(conjuncts)
+        rows = self._select(
+            "SELECT seq, body, count(*) OVER () FROM documents",
+            indexed_by,
+            f"WHERE {where.text} ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?",
+            (*where.params, limit, offset),
+        ).fetchall()
+        total = rows[0][2] if rows else 0
+        return [(seq, decode_document(body)) for seq, body, _ in rows], total
+
     def stream(
         self, conjuncts: Sequence[Sql], access: _Access, keep: int | None
     ) -> tuple[list[Row], int]:
         """Every candidate decided in Python: the first ``keep`` matches (None: all) in order,
         and how many match."""
         where = self._where(conjuncts)
-        indexed_by, order_by = access.plan(None, None, 0)
+        indexed_by, order_by = access.lookup_index(), ", ".join(access.terms)
         rows = self._select(
             "SELECT seq, body FROM documents",
             indexed_by,

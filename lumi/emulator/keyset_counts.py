@@ -1,49 +1,52 @@
 """Exact totals for keyset pages without recounting the collection on every page.
 
 ``listByPage`` returns the number of all matches with every page, and a keyset page's filter is
-``rest AND _id > last``: counting it afresh reads every remaining index entry, so a full pass
-would cost O(n²). SQLite cannot count a range in less than its length, so the count is carried
-from page to page instead: this page's total is the previous total minus the documents between
-the two cursors (a range the size of one page).
+``rest AND _id > last``. SQLite counts a range only by reading it, so counting afresh costs the
+rest of the collection, and a full pass O(n²). Instead each count is remembered as an *anchor*
+(a cut in ``_id`` order and the number of rows on the counted side of it) and a new cut is
+counted from a known one: the previous page's (a page of rows apart), the start (the total, when
+known) or the end (zero rows beyond it). The two known cuts on either side are counted in turns
+with doubling limits and the first to finish wins, so a count costs at most a few times the rows
+between the cut and the nearer known one.
 
-A remembered count is used only while the entity's ``generation`` (raised by triggers on every
-insert, update and delete, see :mod:`lumi.emulator.store_schema`) is the one it was counted
-at, so it is exact also when other connections or processes write; any write costs the next
-page one fresh count.
+An anchor is used only while the entity's ``generation`` (raised by triggers on every insert,
+update and delete, see :mod:`lumi.emulator.store_schema`) is the one it was counted at: exact
+also when other connections or processes write; a write costs the next page one longer count.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from lumi.emulator.sqlplan import Sql
 
 _LOWER: Final = ("$gt", "$gte")
-_SQL_OPERATOR: Final = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_MEMORY: Final = 256  # remembered filters (least recently used first out)
+_FILTERS: Final = 256  # filters remembered (the least recently used go first)
+_ANCHORS: Final = 16  # cuts remembered per filter and direction
+_FIRST_LIMIT: Final = 2_048  # rows counted from the nearer side before trying the other
 
-#: Counts the rows of the filter's other conjuncts that also meet an extra condition (or none).
-Counter = Callable[[Sql | None], int]
+#: A cut in ``_id`` order: (0, "", 0) the start, (2, "", 0) the end, (1, id, 0) just before an
+#: id and (1, id, 1) just after it.
+Cut = tuple[int, str, int]
+_START: Final[Cut] = (0, "", 0)
+_END: Final[Cut] = (2, "", 0)
 
-
-@dataclass(frozen=True)
-class _Anchor:
-    """``count`` rows of the filter meet ``_id <op> bound`` (bound None: every row does)."""
-
-    op: str
-    bound: str | None
-    count: int
+#: Counts the rows of the filter's other conjuncts that also meet an extra condition (None:
+#: none), reading at most ``limit`` rows when a limit is given.
+Counter = Callable[[Sql | None, int | None], int]
 
 
 @dataclass
 class _Entry:
     generation: int
-    lower: _Anchor | None = None  # from an ascending walk ($gt/$gte)
-    upper: _Anchor | None = None  # from a descending walk ($lt/$lte)
+    total: int | None = None
+    #: cut -> rows after it (lower bounds: ``_id > x``) / rows before it (upper bounds).
+    after: OrderedDict[Cut, int] = field(default_factory=OrderedDict)
+    before: OrderedDict[Cut, int] = field(default_factory=OrderedDict)
 
 
 class KeysetCounts:
@@ -63,91 +66,97 @@ class KeysetCounts:
     ) -> int:
         """The number of rows meeting ``rest`` and ``id_range`` (an (operator, bound) or None).
 
-        ``key`` names ``rest`` (its SQL and parameters); ``count(extra)`` counts rows of
-        ``rest`` meeting ``extra`` too; ``total`` is the count of ``rest`` when known for free.
+        ``key`` names ``rest`` (its SQL and parameters); ``total`` is the count of ``rest``
+        when it is known for free.
         """
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.generation != generation:
-                entry = None
-        anchors: tuple[_Anchor, ...]
-        if id_range is None:
-            result = count(None) if total is None else total
-            anchors = (_Anchor("$gte", None, result), _Anchor("$lte", None, result))
-        else:
-            op, bound = id_range
-            lower = op in _LOWER
-            anchor = None if entry is None else (entry.lower if lower else entry.upper)
-            if anchor is None and total is not None:
-                anchor = _Anchor("$gte" if lower else "$lte", None, total)
-            if anchor is None:
-                result = count(_bound_sql(op, bound))
-            else:
-                result = _shift(anchor, op, bound, count)
-            anchors = (_Anchor(op, bound, result),)
-        self._remember(key, generation, anchors)
-        return result
-
-    def _remember(self, key: Hashable, generation: int, anchors: tuple[_Anchor, ...]) -> None:
         with self._lock:
             entry = self._entries.pop(key, None)
             if entry is None or entry.generation != generation:
                 entry = _Entry(generation)
-            for anchor in anchors:
-                if anchor.op in _LOWER:
-                    entry.lower = anchor
-                else:
-                    entry.upper = anchor
-            self._entries[key] = entry
-            while len(self._entries) > _MEMORY:
+            known = _Entry(
+                generation, entry.total, OrderedDict(entry.after), OrderedDict(entry.before)
+            )
+        if total is not None:
+            known.total = total
+        if id_range is None:
+            result = count(None, None) if known.total is None else known.total
+            known.total = result
+        else:
+            op, bound = id_range
+            lower = op in _LOWER
+            anchors = known.after if lower else known.before
+            cut = _cut(op, bound)
+            result = _count_at(cut, lower, _with_ends(anchors, lower, known.total), count)
+            anchors.pop(cut, None)
+            anchors[cut] = result
+            while len(anchors) > _ANCHORS:
+                anchors.popitem(last=False)
+        with self._lock:
+            self._entries[key] = known
+            while len(self._entries) > _FILTERS:
                 self._entries.popitem(last=False)
+        return result
 
 
-def _bound_sql(op: str, bound: str) -> Sql:
-    return Sql(f"id {_SQL_OPERATOR[op]} ?", (bound,))
-
-
-def _position(op: str, bound: str | None) -> tuple[int, str, int]:
-    """Where a bound cuts the id order: the rows after the cut meet a lower bound, the rows
-    before it an upper one. The cut falls just before ``bound`` for ``$gte``/``$lt``, just
-    after it for ``$gt``/``$lte``; None is the very start (lower) or the very end (upper)."""
-    if bound is None:
-        return (0, "", 0) if op in _LOWER else (2, "", 0)
+def _cut(op: str, bound: str) -> Cut:
+    """The cut of a bound: rows after it meet ``$gt``/``$gte``, rows before it ``$lt``/``$lte``."""
     return (1, bound, 0 if op in ("$gte", "$lt") else 1)
 
 
-def _shift(anchor: _Anchor, op: str, bound: str, count: Counter) -> int:
-    """count(rest AND id <op> bound) from the anchor's count and the rows between the two cuts."""
-    here = _position(op, bound)
-    there = _position(anchor.op, anchor.bound)
-    if here == there:
-        return anchor.count
-    first, second = (there, here) if there < here else (here, there)
-    # The rows between two cuts: at or after the first, before the second.
-    between = [
-        _bound_sql(op_, bound_)
-        for op_, bound_ in (_cut_after(first), _cut_before(second))
-        if bound_ is not None
+def _with_ends(anchors: OrderedDict[Cut, int], lower: bool, total: int | None) -> dict[Cut, int]:
+    known = dict(anchors)
+    known[_END if lower else _START] = 0  # no row is after the end, none before the start
+    if total is not None:
+        known[_START if lower else _END] = total
+    return known
+
+
+def _count_at(cut: Cut, lower: bool, known: dict[Cut, int], count: Counter) -> int:
+    """Rows after ``cut`` (``lower``) or before it, from the known cuts around it."""
+    if cut in known:
+        return known[cut]
+    below = max((c for c in known if c < cut), default=None)
+    above = min((c for c in known if c > cut), default=None)
+    sides = [side for side in (below, above) if side is not None]
+    counters = [
+        lambda limit, side=side: count(_between(*sorted((side, cut))), limit) for side in sides
     ]
-    sql = Sql(" AND ".join(p.text for p in between), sum((p.params for p in between), ()))
-    moved = count(sql if between else None)
-    lower = op in _LOWER
-    # A lower bound moving up (an upper bound moving down) leaves rows out, and the reverse.
-    grows = (here < there) if lower else (here > there)
-    return anchor.count + moved if grows else anchor.count - moved
+    winner, moved = race(counters)
+    assert winner is not None and moved is not None  # without give_up, a count always ends
+    side = sides[winner]
+    # Moving the cut forward leaves rows out of "after" and adds them to "before".
+    return known[side] + (moved if (cut > side) != lower else -moved)
 
 
-def _cut_after(cut: tuple[int, str, int]) -> tuple[str, str | None]:
-    """The id condition of the rows at or after a cut."""
-    part, bound, side = cut
-    if part != 1:
-        return "$gte", None
-    return ("$gte" if side == 0 else "$gt"), bound
+def race(
+    counters: Sequence[Callable[[int | None], int]], give_up: int | None = None
+) -> tuple[int | None, int | None]:
+    """Counts that read at most ``limit`` rows, run in turns with doubling limits: the first to
+    finish below its limit wins, (its position, its exact count), at a cost of a few times the
+    smallest count. A count that reaches ``give_up`` leaves the race; (None, None) if all do."""
+    if len(counters) == 1 and give_up is None:
+        return 0, counters[0](None)
+    running = list(range(len(counters)))
+    limit = _FIRST_LIMIT
+    while running:
+        for position in list(running):
+            bound = limit if give_up is None else min(limit, give_up)
+            counted = counters[position](bound)
+            if counted < bound:
+                return position, counted
+            if give_up is not None and bound >= give_up:
+                running.remove(position)
+            limit *= 2
+    return None, None
 
 
-def _cut_before(cut: tuple[int, str, int]) -> tuple[str, str | None]:
-    """The id condition of the rows before a cut."""
-    part, bound, side = cut
-    if part != 1:
-        return "$lte", None
-    return ("$lt" if side == 0 else "$lte"), bound
+def _between(first: Cut, second: Cut) -> Sql | None:
+    """The ``_id`` condition of the rows after cut ``first`` and before cut ``second``."""
+    parts: list[Sql] = []
+    if first[0] == 1:
+        parts.append(Sql(f"id {'>=' if first[2] == 0 else '>'} ?", (first[1],)))
+    if second[0] == 1:
+        parts.append(Sql(f"id {'<' if second[2] == 0 else '<='} ?", (second[1],)))
+    if not parts:
+        return None
+    return Sql(" AND ".join(p.text for p in parts), sum((p.params for p in parts), ()))

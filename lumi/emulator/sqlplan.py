@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from lumi.emulator.matcher import (
@@ -44,6 +45,7 @@ from lumi.emulator.matcher import (
 __all__ = [
     "FieldShapes",
     "FilterSql",
+    "Lookup",
     "SortSql",
     "Sql",
     "bracket_sql",
@@ -58,6 +60,8 @@ __all__ = [
 _SQL_FIELD = re.compile(r"[\w-]+")
 _INT64 = 2**63
 _RANGE_OPERATORS: Final = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_MAX_DEPTH: Final = 24  # nested $and/$or/$nor: SQLite's parser stack holds about 100 levels
+_MAX_CONDITIONS: Final = 300  # keys and operator arguments in all: expression depth 1000
 _REGEX_SPECIAL = frozenset(".^$*+?()[]{}|\\#")
 _BRACKET_CASE = (
     "CASE {} WHEN 'integer' THEN {n} WHEN 'real' THEN {n} WHEN 'text' THEN {s} "
@@ -89,11 +93,13 @@ def _bracket_case(json_type: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def bracket_sql(name: str) -> str:
     """SQL for the BSON bracket of a top-level field (null and missing are one bracket)."""
     return f"({_bracket_case(f'json_type(body, {_path(name)})')})"
 
 
+@lru_cache(maxsize=4096)
 def value_sql(name: str) -> str:
     """SQL for the value of a top-level field; within one bracket it orders as MongoDB does."""
     return f"json_extract(body, {_path(name)})"
@@ -155,6 +161,11 @@ class _Range:
         low = _pick(self.low, other.low, max)
         high = _pick(self.high, other.high, min)
         return _Range(self.bracket, low, high, self.derived and other.derived)
+
+    def width(self) -> int:
+        if self.low is not None and self.high is not None:
+            return 0 if self.low == self.high else 1
+        return 2
 
     def hull(self, other: _Range) -> _Range | None:
         if other.bracket != self.bracket:
@@ -249,39 +260,91 @@ class FilterSql:
     id_range: tuple[int, str, str] | None
     #: Brackets the conjuncts pin top-level fields to (what an ORDER BY need not repeat).
     pinned: Mapping[str, int]
-    #: Fields (``_id`` too) the conjuncts bound to one bracket: what an index can look up.
-    ranged: frozenset[str]
+    #: The conjuncts an index on their field can look up, narrowest first.
+    lookups: tuple[Lookup, ...]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Conjunct ``position`` bounds ``field`` (or ``_id``) to one bracket: its index serves it.
+
+    ``width``: 0 one value, 1 bounded on both sides (or a list of values), 2 on one side.
+    """
+
+    position: int
+    field: str
+    width: int
 
 
 def translate_filter(filter: Mapping[str, Any] | None, shapes: FieldShapes) -> FilterSql:
     """SQL for a filter the matcher has already validated (see the module docstring)."""
-    nodes: list[_Node] = []
-    id_range: tuple[int, str, str] | None = None
-    id_ranges = 0
+    if not _within_sql_limits(filter or {}, 0, [_MAX_CONDITIONS]):
+        return FilterSql((), exact=False, id_range=None, pinned={}, lookups=())
+    conjuncts: list[Sql] = []
+    lookups: list[Lookup] = []
+    exact = True
+    id_ranges: list[tuple[int, str, str]] = []
+    ranges: list[Mapping[str, _Range]] = []
     for key, condition in _top_level_conjuncts(filter or {}):
         node = _translate_item(key, condition, shapes)
-        nodes.append(node)
-        if key == "_id" and node.exact and node.sql is not None:
-            bound = _single_id_range(condition)
-            if bound is not None:
-                id_ranges += 1
-                id_range = (len(nodes) - 1, *bound)
-    ranges = _intersect(node.ranges for node in nodes)
-    conjuncts = [node.sql for node in nodes if node.sql is not None]
-    if id_range is not None:
-        position = sum(1 for node in nodes[: id_range[0]] if node.sql is not None)
-        id_range = (position, id_range[1], id_range[2]) if id_ranges == 1 else None
-    for name, item in ranges.items():
-        implied = _range_sql(name, item) if item.derived else None
-        if implied is not None:  # an $or implies it: say it outright so that an index serves it
-            conjuncts.append(implied)
+        exact = exact and node.exact
+        ranges.append(node.ranges)
+        if node.sql is None:
+            continue
+        conjuncts.append(node.sql)
+        item = node.ranges.get(key)
+        if item is not None and not item.derived:
+            lookups.append(Lookup(len(conjuncts) - 1, key, item.width()))
+        bound = _single_id_range(condition) if key == "_id" and node.exact else None
+        if bound is not None:
+            id_ranges.append((len(conjuncts) - 1, *bound))
+    implied = _intersect(ranges)
+    for name, item in implied.items():
+        stated = _range_sql(name, item) if item.derived else None
+        if stated is not None:  # an $or implies it: say it outright so that an index serves it
+            conjuncts.append(stated)
+            lookups.append(Lookup(len(conjuncts) - 1, name, item.width()))
     return FilterSql(
         tuple(conjuncts),
-        all(node.exact for node in nodes),
-        id_range,
-        {name: item.bracket for name, item in ranges.items() if name != "_id"},
-        frozenset(ranges),
+        exact,
+        id_ranges[0] if len(id_ranges) == 1 else None,
+        {name: item.bracket for name, item in implied.items() if name != "_id"},
+        tuple(sorted(lookups, key=lambda lookup: lookup.width)),
     )
+
+
+def _within_sql_limits(filter: Mapping[str, Any], depth: int, budget: list[int]) -> bool:
+    """Whether the filter's SQL stays within what SQLite parses (its parser stack, expression
+    depth and parameter count); a larger filter is left to Python whole."""
+    if depth > _MAX_DEPTH:
+        return False
+    for key, condition in filter.items():
+        if key in ("$and", "$or", "$nor"):
+            budget[0] -= 1
+            if not all(_within_sql_limits(branch, depth + 1, budget) for branch in condition):
+                return False
+        else:
+            budget[0] -= _terms(condition, depth, budget)
+        if budget[0] < 0:
+            return False
+    return True
+
+
+def _terms(condition: Any, depth: int, budget: list[int]) -> int:
+    """The SQL terms of one field's condition ($all: one per value; $not nests)."""
+    if not is_operator_object(condition):
+        return 1
+    if depth > _MAX_DEPTH:
+        return budget[0] + 1  # too deep: spend the whole budget
+    terms = 0
+    for op, argument in condition.items():
+        if op == "$all" and isinstance(argument, list):
+            terms += len(argument)
+        elif op == "$not":
+            terms += _terms(argument, depth + 1, budget)
+        else:
+            terms += 1
+    return terms
 
 
 def _top_level_conjuncts(filter: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

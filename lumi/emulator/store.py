@@ -42,8 +42,7 @@ from types import TracebackType
 from typing import Any
 
 from lumi._js import a_json_type, iso_now
-from lumi.emulator.finder import decode_document, find_page
-from lumi.emulator.keyset_counts import KeysetCounts
+from lumi.emulator.finder import FinderMemory, decode_document, find_page
 from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
 from lumi.emulator.sqlplan import index_candidates, sql_field
 from lumi.emulator.store_schema import (
@@ -178,7 +177,7 @@ class EntityStore:
         # Every connection to ":memory:" would be a separate database: keep exactly one.
         self._pool = _Pool(self._connect, 1 if in_memory else max_connections)
         self._write_lock = threading.Lock()
-        self._counts = KeysetCounts()
+        self._memory = FinderMemory()
         with self._pool.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             open_schema(conn)
@@ -298,7 +297,7 @@ class EntityStore:
                 (filter, compiled.matches, spec),
                 start,
                 count,
-                self._counts,
+                self._memory,
             )
 
     def _find_in_python(
@@ -346,6 +345,12 @@ class EntityStore:
         """Create the indexes a query on a large entity would use and its fields lack."""
         wanted = index_candidates(filter, spec)
         if not wanted:
+            return
+        known = self._memory.scope(project_id, entity)  # what the last find saw, if any
+        if known is not None and (
+            len(known.indexes) >= self.max_field_indexes
+            or all(name in known.indexes for name in wanted)
+        ):
             return
         with self._pool.connection() as conn:
             have = field_indexes(conn, project_id, entity)

@@ -38,8 +38,11 @@ _BASE = (
 
 #: The condition under which a document's JSON text is not plain (see plain_json): the same
 #: test, in SQL, for the migration of documents written before the column existed.
-_NOT_PLAIN_SQL = "instr(body, '\\u0000') > 0 OR body GLOB '*" + "[0-9]" * 19 + "*'"
-_NOT_PLAIN = re.compile(r"\\u0000|[0-9]{19}")
+_DIGITS_SQL = "[0-9]" * 19
+_NOT_PLAIN_SQL = "instr(body, '\\u0000') > 0 OR " + " OR ".join(
+    f"body GLOB '*{before}{_DIGITS_SQL}*'" for before in (":", ",", "[[]", "-", " ")
+)
+_NOT_PLAIN = re.compile(r"\\u0000|[:,\[\- ][0-9]{19}")
 
 _VERSION_1 = (
     "ALTER TABLE documents ADD COLUMN plain INTEGER NOT NULL DEFAULT 1",
@@ -82,9 +85,9 @@ _VERSION_1 = (
 def plain_json(body: str) -> bool:
     """Whether SQLite's JSON functions read this document's JSON text exactly as Python does.
 
-    Conservative: ``\\u0000`` escapes NUL, and a run of 19 digits may be an integer beyond 64
-    bits (Python never writes a float with 19 digits); a string that merely looks so is only
-    decided in Python, which is exact anyway.
+    Conservative: ``\\u0000`` escapes NUL, and 19 digits where a JSON number may start (after
+    ``:``, ``,``, ``[``, ``-`` or a space) may be an integer beyond 64 bits (Python never
+    writes a float so); a string that merely looks so is decided in Python, exact anyway.
     """
     return _NOT_PLAIN.search(body) is None
 

@@ -272,3 +272,25 @@ def test_ranges_implied_by_an_or_keep_every_match(
     # that covers them all (so that an index serves it): it must never drop a match.
     load(engine, docs, "all")
     assert_same(engine, filter, sort, *page)
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_keyset_totals_when_counts_race_from_both_sides(
+    engine: EntityStore, monkeypatch: pytest.MonkeyPatch, direction: int
+) -> None:
+    # A count limited to one row makes every count race: from the previous page, the start,
+    # the end. The totals must stay exact, also across writes and jumps back and forth.
+    import lumi.emulator.keyset_counts as keyset_counts
+
+    monkeypatch.setattr(keyset_counts, "_FIRST_LIMIT", 1)
+    ids = load(engine, [{"a": i % 3, "c": i} for i in range(40)], "all")
+    op = "$gt" if direction == 1 else "$lt"
+    for filter in ({}, {"a": {"$in": [0, 2]}}):
+        jumps = [ids[5], ids[6], ids[30], ids[2], ids[39], ids[0], ids[20], ids[21]]
+        for step, last in enumerate(jumps):
+            query = {"$and": [filter, {"_id": {op: last}}]}
+            assert_same(engine, query, {"_id": direction}, 3, None)
+            if step == 3:
+                engine.create_many(P, E, [{"a": 0, "c": -1}, {"a": 1, "c": -2}], None)
+            if step == 5:
+                engine.delete(P, E, ids[25])
