@@ -139,12 +139,17 @@ def bench_user_sort_keyset(store: EntityStore, size: int) -> None:
     cursor = {"$and": [{}, {"$or": [{"n": {"$gt": n}}, {"n": n, "_id": {"$gt": last}}]}]}
     deep, remaining = store.find(P, BIG, cursor, sort, PAGE)
     assert len(deep) == PAGE and remaining == size - depth
+
+    def fresh(query: dict[str, Any]) -> Any:
+        # A compound cursor's total is not carried from page to page (only _id ranges are):
+        # forget what a repeat of this very page would find remembered.
+        store._memory.counts = KeysetCounts()
+        return store.find(P, BIG, query, sort, PAGE)
+
     rows = compare(
         {
-            "first page (filter {}, sort n, _id)": lambda: store.find(P, BIG, {}, sort, PAGE),
-            f"page at depth {depth:,} (compound cursor)": lambda: store.find(
-                P, BIG, cursor, sort, PAGE
-            ),
+            "first page (filter {}, sort n, _id)": lambda: fresh({}),
+            f"page at depth {depth:,} (compound cursor)": lambda: fresh(cursor),
         },
         calls=10,
         rounds=7,

@@ -9,9 +9,8 @@ the rest, and the results are exactly the Python matcher's.
 3. When the filter is exact, SQLite counts the matches (an unfiltered total is read from the
    ``scopes`` table; keyset totals are carried between pages, :mod:`keyset_counts`) and reads
    only the page: ``ORDER BY ... LIMIT``, merged with the side rows in Python when there are
-   some. Knowing the count first, the page query is steered (``INDEXED BY`` the index of the
-   order, or a ``+`` that keeps SQLite from scanning in order) by the rows each way would read:
-   SQLite has no statistics to judge that itself.
+   some. Each statement names its index (``INDEXED BY``), chosen by the rows each way would
+   read (:class:`_Access`): SQLite has no statistics to judge that itself.
 4. When the filter is not exact, the SQL only narrows: every candidate is decoded and matched
    (the total needs them all), streamed in page order and holding only the page.
 """
@@ -21,20 +20,21 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from lumi.emulator.keyset_counts import KeysetCounts, race
 from lumi.emulator.matcher import Document, Matcher, SortSpec, sort_order
+from lumi.emulator.recent import Recent
 from lumi.emulator.sqlplan import (
     STRUCTURED_BRACKETS,
     FilterSql,
     SortSql,
     Sql,
     bracket_sql,
+    sql_and,
+    sql_or,
     translate_filter,
     translate_sort,
 )
@@ -46,6 +46,7 @@ _ID_INDEX: Final = "sqlite_autoindex_documents_1"  # UNIQUE (project, entity, id
 _SEQ_INDEX: Final = "documents_by_scope"  # (project, entity, seq)
 _SCOPES: Final = 1024  # entities remembered (the least recently used go first)
 _PLANS: Final = 1024  # filter shapes remembered
+_MAX_SQL_INT: Final = 2**63 - 1
 
 Row = tuple[int, Document]  # (seq, document)
 
@@ -62,31 +63,17 @@ class ScopeInfo:
     generation: int
     schema_version: int
     documents: int
-    not_plain: bool
     indexes: dict[str, str]  # field -> index name
     structured: dict[str, frozenset[int]] = field(default_factory=dict)  # probed so far
 
 
 class FinderMemory:
-    """What finds remember between calls: keyset totals and what each entity holds."""
+    """What finds remember between calls: keyset totals, what each entity holds, plan choices."""
 
     def __init__(self) -> None:
         self.counts = KeysetCounts()
-        self.plans = _Plans()
-        self._lock = threading.Lock()
-        self._scopes: OrderedDict[tuple[str, str], ScopeInfo] = OrderedDict()
-
-    def scope(self, project_id: str, entity: str) -> ScopeInfo | None:
-        """The last thing learnt of an entity (perhaps out of date: check its generation)."""
-        with self._lock:
-            return self._scopes.get((project_id, entity))
-
-    def remember(self, project_id: str, entity: str, info: ScopeInfo) -> None:
-        with self._lock:
-            self._scopes.pop((project_id, entity), None)
-            self._scopes[(project_id, entity)] = info
-            while len(self._scopes) > _SCOPES:
-                self._scopes.popitem(last=False)
+        self.scopes: Recent[ScopeInfo] = Recent(_SCOPES)  # by (project, entity)
+        self.plans: Recent[str] = Recent(_PLANS)  # by filter shape
 
 
 class _Shapes:
@@ -137,12 +124,11 @@ def find_page(
     if stats is None or stats[0] == 0:
         return [], 0
     documents, generation, odd, schema_version = stats
-    info = memory.scope(project_id, entity)
+    info = memory.scopes.get((project_id, entity))
     if info is None or (info.generation, info.schema_version) != (generation, schema_version):
         indexes = field_indexes(conn, project_id, entity)
-        info = ScopeInfo(generation, schema_version, documents, bool(odd), indexes)
-        memory.remember(project_id, entity, info)
-    indexes = info.indexes
+        info = ScopeInfo(generation, schema_version, documents, indexes)
+        memory.scopes.put((project_id, entity), info)
     counts = memory.counts
     shapes = _Shapes(conn, scope, info)
     where = translate_filter(filter, shapes)
@@ -154,7 +140,7 @@ def find_page(
         side.append(Sql("plain = 0"))
     if order is not None and order.exceptions is not None:
         main.append(Sql(f"NOT ({order.exceptions})"))
-        side.append(_and([Sql(order.exceptions), *where.conjuncts]))
+        side.append(sql_and([Sql(order.exceptions), *where.conjuncts]))
     page = _Page(conn, scope, matches)
     side_rows = page.side(side)
     access = _Access(page, order, where, info, memory.plans)
@@ -164,7 +150,7 @@ def find_page(
         rows = _merge(main_rows, side_rows, spec)
         return rows[start : None if count is None else start + count], matched + len(side_rows)
     rest = [sql for i, sql in enumerate(main) if where.id_range is None or i != where.id_range[0]]
-    rest_sql = _and(rest)
+    rest_sql = sql_and(rest)
 
     def counter(extra: Sql | None, limit: int | None) -> int:
         if extra is None:  # the whole filter: through the index that reads the fewest rows
@@ -216,7 +202,7 @@ class _Access:
         order: SortSql | None,
         where: FilterSql,
         info: ScopeInfo,
-        plans: _Plans,
+        plans: Recent[str],
     ) -> None:
         self._page = page
         self._documents = info.documents
@@ -300,25 +286,6 @@ class _Access:
         return lookup, order_by
 
 
-class _Plans:
-    """Plan choices by filter shape (the SQL text without its values), least recent out."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._choices: OrderedDict[Hashable, str] = OrderedDict()
-
-    def get(self, shape: Hashable) -> str | None:
-        with self._lock:
-            return self._choices.get(shape)
-
-    def put(self, shape: Hashable, choice: str) -> None:
-        with self._lock:
-            self._choices.pop(shape, None)
-            self._choices[shape] = choice
-            while len(self._choices) > _PLANS:
-                self._choices.popitem(last=False)
-
-
 class _Page:
     """The statements of one find, over one entity's rows."""
 
@@ -328,7 +295,7 @@ class _Page:
         self._matches = matches
 
     def _where(self, conjuncts: Sequence[Sql]) -> Sql:
-        condition = _and(conjuncts)
+        condition = sql_and(conjuncts)
         return Sql(f"{self.scope} AND {condition.text}", condition.params)
 
     def count(self, conjuncts: Sequence[Sql], limit: int | None, indexed_by: str) -> int:
@@ -345,7 +312,7 @@ class _Page:
             "SELECT count(*) FROM (SELECT 1 FROM documents",
             indexed_by,
             f"{tail} LIMIT ?)",
-            (*where.params, limit),
+            (*where.params, _sql_int(limit)),
         )
         return int(rows.fetchone()[0])
 
@@ -366,7 +333,7 @@ class _Page:
         """The side rows that match, in insertion order."""
         if not conditions:
             return []
-        where = self._where([_or(conditions)])
+        where = self._where([sql_or(conditions)])
         rows = self._conn.execute(
             f"SELECT seq, body FROM documents WHERE {where.text} ORDER BY seq", where.params
         )
@@ -382,9 +349,9 @@ class _Page:
             "SELECT seq, body FROM documents",
             indexed_by,
             f"WHERE {where.text} ORDER BY {order_by} LIMIT ? OFFSET ?",
-            (*where.params, -1 if limit is None else limit, offset),
+            (*where.params, -1 if limit is None else _sql_int(limit), _sql_int(offset)),
         )
-        return list(_decoded(rows))
+        return [(seq, decode_document(body)) for seq, body in rows]
 
     def read_counted(
         self,
@@ -400,7 +367,7 @@ class _Page:
             "SELECT seq, body, count(*) OVER () FROM documents",
             indexed_by,
             f"WHERE {where.text} ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?",
-            (*where.params, limit, offset),
+            (*where.params, _sql_int(limit), _sql_int(offset)),
         ).fetchall()
         total = rows[0][2] if rows else 0
         return [(seq, decode_document(body)) for seq, body, _ in rows], total
@@ -428,19 +395,14 @@ class _Page:
         return kept, matched
 
 
+def _sql_int(value: int) -> int:
+    """A row count as SQLite takes it (64 bits); no table holds more rows."""
+    return min(value, _MAX_SQL_INT)
+
+
 def _decoded(rows: Iterable[tuple[int, str]]) -> Iterable[Row]:
     for seq, body in rows:
         yield seq, decode_document(body)
-
-
-def _and(parts: Sequence[Sql]) -> Sql:
-    if not parts:
-        return Sql("1")
-    return Sql(" AND ".join(f"({p.text})" for p in parts), sum((p.params for p in parts), ()))
-
-
-def _or(parts: Sequence[Sql]) -> Sql:
-    return Sql(" OR ".join(f"({p.text})" for p in parts), sum((p.params for p in parts), ()))
 
 
 def _merge(main: list[Row], side: list[Row], spec: SortSpec) -> list[Document]:

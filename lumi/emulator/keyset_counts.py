@@ -16,13 +16,13 @@ also when other connections or processes write; a write costs the next page one 
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from lumi.emulator.sqlplan import Sql
+from lumi.emulator.recent import Recent
+from lumi.emulator.sqlplan import Sql, sql_and
 
 _LOWER: Final = ("$gt", "$gte")
 _FILTERS: Final = 256  # filters remembered (the least recently used go first)
@@ -53,8 +53,7 @@ class KeysetCounts:
     """Remembered counts of ``rest AND _id <op> bound``, per filter and entity generation."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: Recent[_Entry] = Recent(_FILTERS)
 
     def count(
         self,
@@ -69,13 +68,11 @@ class KeysetCounts:
         ``key`` names ``rest`` (its SQL and parameters); ``total`` is the count of ``rest``
         when it is known for free.
         """
-        with self._lock:
-            entry = self._entries.pop(key, None)
-            if entry is None or entry.generation != generation:
-                entry = _Entry(generation)
-            known = _Entry(
-                generation, entry.total, OrderedDict(entry.after), OrderedDict(entry.before)
-            )
+        entry = self._entries.get(key)
+        if entry is None or entry.generation != generation:
+            entry = _Entry(generation)
+        # A private copy: another thread may count the same filter meanwhile.
+        known = _Entry(generation, entry.total, OrderedDict(entry.after), OrderedDict(entry.before))
         if total is not None:
             known.total = total
         if id_range is None:
@@ -91,10 +88,7 @@ class KeysetCounts:
             anchors[cut] = result
             while len(anchors) > _ANCHORS:
                 anchors.popitem(last=False)
-        with self._lock:
-            self._entries[key] = known
-            while len(self._entries) > _FILTERS:
-                self._entries.popitem(last=False)
+        self._entries.put(key, known)
         return result
 
 
@@ -157,6 +151,4 @@ def _between(first: Cut, second: Cut) -> Sql | None:
         parts.append(Sql(f"id {'>=' if first[2] == 0 else '>'} ?", (first[1],)))
     if second[0] == 1:
         parts.append(Sql(f"id {'<' if second[2] == 0 else '<='} ?", (second[1],)))
-    if not parts:
-        return None
-    return Sql(" AND ".join(p.text for p in parts), sum((p.params for p in parts), ()))
+    return sql_and(parts) if parts else None

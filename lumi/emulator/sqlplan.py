@@ -50,7 +50,10 @@ __all__ = [
     "Sql",
     "bracket_sql",
     "index_candidates",
+    "is_sql_text",
+    "sql_and",
     "sql_field",
+    "sql_or",
     "translate_filter",
     "translate_sort",
     "value_sql",
@@ -119,15 +122,21 @@ class Sql:
 _FALSE = Sql("0")
 
 
-def _all(parts: Sequence[Sql]) -> Sql:
+def sql_and(parts: Sequence[Sql]) -> Sql:
+    """The conjunction of SQL conditions (true when there are none)."""
     if len(parts) == 1:
         return parts[0]
+    if not parts:
+        return Sql("1")
     return Sql(" AND ".join(f"({p.text})" for p in parts), sum((p.params for p in parts), ()))
 
 
-def _any(parts: Sequence[Sql]) -> Sql:
+def sql_or(parts: Sequence[Sql]) -> Sql:
+    """The disjunction of SQL conditions (false when there are none)."""
     if len(parts) == 1:
         return parts[0]
+    if not parts:
+        return _FALSE
     return Sql(" OR ".join(f"({p.text})" for p in parts), sum((p.params for p in parts), ()))
 
 
@@ -227,7 +236,7 @@ _TRUE_INEXACT = _Node(None, exact=False)
 def _and_nodes(nodes: Sequence[_Node]) -> _Node:
     parts = [node.sql for node in nodes if node.sql is not None]
     return _Node(
-        _all(parts) if parts else None,
+        sql_and(parts) if parts else None,
         all(node.exact for node in nodes),
         _intersect(node.ranges for node in nodes),
     )
@@ -239,7 +248,7 @@ def _or_nodes(nodes: Sequence[_Node]) -> _Node:
     if any(node.sql is None for node in nodes):
         return _TRUE_INEXACT
     parts = [node.sql for node in nodes if node.sql is not None]
-    return _Node(_any(parts), all(node.exact for node in nodes), _hull([n.ranges for n in nodes]))
+    return _Node(sql_or(parts), all(node.exact for node in nodes), _hull([n.ranges for n in nodes]))
 
 
 def _nor_nodes(nodes: Sequence[_Node]) -> _Node:
@@ -247,7 +256,7 @@ def _nor_nodes(nodes: Sequence[_Node]) -> _Node:
         return _TRUE_INEXACT
     if any(node.sql is None for node in nodes):
         return _Node(_FALSE, exact=True)
-    return _Node(_not(_any([node.sql for node in nodes if node.sql is not None])), exact=True)
+    return _Node(_not(sql_or([node.sql for node in nodes if node.sql is not None])), exact=True)
 
 
 @dataclass(frozen=True)
@@ -360,7 +369,7 @@ def _single_id_range(condition: Any) -> tuple[str, str] | None:
     condition = normalise_id_condition(condition)
     if isinstance(condition, Mapping) and len(condition) == 1:
         ((name, bound),) = condition.items()
-        if name in _RANGE_OPERATORS and isinstance(bound, str) and _bindable(bound):
+        if name in _RANGE_OPERATORS and isinstance(bound, str) and is_sql_text(bound):
             return name, bound
     return None
 
@@ -372,7 +381,7 @@ def _range_sql(name: str, item: _Range) -> Sql | None:
         parts.append(Sql(f"{value} >= ?", (item.low,)))
     if item.high is not None:
         parts.append(Sql(f"{value} <= ?", (item.high,)))
-    return _all(parts) if parts else None
+    return sql_and(parts) if parts else None
 
 
 def _document(filter: Mapping[str, Any], shapes: FieldShapes) -> _Node:
@@ -441,7 +450,7 @@ def _field(name: str, condition: Any, operand: _Operand, arrays: bool) -> _Node:
             f"{operand.bracket} = {ARRAY_BRACKET} AND EXISTS (SELECT 1 FROM "
             f"json_each(documents.body, {_path(name)}) AS e WHERE {inner.text})"
         )
-        return _any([top, Sql(each, inner.params)])
+        return sql_or([top, Sql(each, inner.params)])
 
     if not is_operator_object(condition):
         sql = candidates(lambda o: _equals(o, condition))
@@ -501,8 +510,9 @@ def _operator(
     return result
 
 
-def _bindable(text: str) -> bool:
-    """A string SQLite can take as a parameter (valid Unicode, no surrogates)."""
+def is_sql_text(text: str) -> bool:
+    """Whether SQLite can hold this text: valid Unicode, so no lone surrogates (JSON allows
+    them, UTF-8 does not)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -519,7 +529,7 @@ def _scalar(value: Any) -> tuple[int, Any] | None:
     if isinstance(value, float):
         return (NUMBER_BRACKET, value) if math.isfinite(value) else None
     if isinstance(value, str):
-        return (STRING_BRACKET, value) if _bindable(value) else None
+        return (STRING_BRACKET, value) if is_sql_text(value) else None
     return None
 
 
@@ -561,7 +571,7 @@ def _member_of(operand: _Operand, items: Any) -> Sql | None:
         listed = json.dumps(values, ensure_ascii=False)
         member = Sql(f"{operand.value} IN (SELECT value FROM json_each(?))", (listed,))
         parts.append(operand.within(bracket, member))
-    return _any(parts) if parts else _FALSE
+    return sql_or(parts) if parts else _FALSE
 
 
 def _size(name: str, argument: Any, operand: _Operand) -> Sql | None:
@@ -587,7 +597,7 @@ def _all_of(items: Any, candidates: Any) -> Sql | None:
         if part is None:
             return None
         parts.append(part)
-    return _all(parts)
+    return sql_and(parts)
 
 
 def _literal_prefix(pattern: Any, options: Any) -> str | None:
@@ -609,7 +619,7 @@ def _literal_prefix(pattern: Any, options: Any) -> str | None:
         else:
             prefix.append(char)
     text = "".join(prefix)
-    return text if _bindable(text) else None
+    return text if is_sql_text(text) else None
 
 
 def _prefix_end(prefix: str) -> str | None:

@@ -44,7 +44,7 @@ from typing import Any
 from lumi._js import a_json_type, iso_now
 from lumi.emulator.finder import FinderMemory, decode_document, find_page
 from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
-from lumi.emulator.sqlplan import index_candidates, sql_field
+from lumi.emulator.sqlplan import index_candidates, is_sql_text, sql_field
 from lumi.emulator.store_schema import (
     create_field_index,
     drop_field_indexes,
@@ -112,7 +112,7 @@ def _encode(document: Document) -> str:
         raise QueryError(f"the document is not valid JSON: {exc}") from None
     except TypeError as exc:
         raise QueryError(f"the document holds a value that is not JSON: {exc}") from None
-    if not _is_unicode(body):
+    if not is_sql_text(body):
         raise QueryError("the document holds text that is not valid Unicode (a lone surrogate)")
     return body
 
@@ -346,7 +346,7 @@ class EntityStore:
         wanted = index_candidates(filter, spec)
         if not wanted:
             return
-        known = self._memory.scope(project_id, entity)  # what the last find saw, if any
+        known = self._memory.scopes.get((project_id, entity))  # what the last find saw, if any
         if known is not None and (
             len(known.indexes) >= self.max_field_indexes
             or all(name in known.indexes for name in wanted)
@@ -457,17 +457,8 @@ def _check_scope(project_id: Any, entity: Any) -> None:
     if not isinstance(entity, str) or not entity:
         raise QueryError(f"entity name must be a non-empty string, not {entity!r}")
     for what, name in (("project id", project_id), ("entity name", entity)):
-        if "\x00" in name or not _is_unicode(name):  # SQL names the entity in its text
+        if "\x00" in name or not is_sql_text(name):  # SQL names the entity in its text
             raise QueryError(f"{what} {name!r} must be valid Unicode text without NUL")
-
-
-def _is_unicode(text: str) -> bool:
-    """False for text with lone surrogates, which no UTF-8 database can store."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _id_key(doc_id: Any) -> str | None:

@@ -283,10 +283,14 @@ def test_hostile_filters_get_exact_answers(store: EntityStore, filter: dict[str,
         del store.sql_assist
 
 
-@pytest.mark.parametrize("filter", [{}, {"a": 1}, {"a": {"$regex": "x"}}, {"a": {"$gt": 0}}])
+@pytest.mark.parametrize(
+    "filter", [{}, {"a": 1}, {"a": {"$regex": "x"}}, {"a": {"$gt": 0}, "b": {"$in": [0, 1]}}]
+)
 @pytest.mark.parametrize("sort", [None, {"a": 1}, {"_id": -1}, {"o.x": 1}])
-def test_huge_skip_and_limit(store: EntityStore, filter: Any, sort: Any) -> None:
-    store.create_many(P, E, [{"a": i % 3} for i in range(10)], None)
+@pytest.mark.parametrize("indexed", [False, True])
+def test_huge_skip_and_limit(store: EntityStore, filter: Any, sort: Any, indexed: bool) -> None:
+    store.auto_index_min_documents = 0 if indexed else 10**9
+    store.create_many(P, E, [{"a": i % 3, "b": i % 2} for i in range(10)], None)
     total = store.find(P, E, filter)[1]
     assert store.find(P, E, filter, sort, 2**70, 2**70) == ([], total)
     assert len(store.find(P, E, filter, sort, 2**70, 1)[0]) == max(total - 1, 0)
