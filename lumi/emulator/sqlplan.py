@@ -738,12 +738,17 @@ def _positive_fields(filter: Mapping[str, Any], names: dict[str, None]) -> None:
             for branch in condition:
                 if isinstance(branch, Mapping):
                     _positive_fields(branch, names)
-        elif (
-            isinstance(key, str)
-            and sql_field(key)
-            and (
-                not is_operator_object(condition)
-                or any(op in ("$eq", "$in", "$regex", *_RANGE_OPERATORS) for op in condition)
-            )
-        ):
+        elif isinstance(key, str) and sql_field(key) and _looked_up(condition):
             names[key] = None
+
+
+def _looked_up(condition: Any) -> bool:
+    """Whether an index on the field serves this condition (a regex only as a literal prefix)."""
+    if not is_operator_object(condition):
+        return True
+    if any(op in ("$eq", "$in", *_RANGE_OPERATORS) for op in condition):
+        return True
+    pattern = condition.get("$regex")
+    return (
+        pattern is not None and _literal_prefix(pattern, condition.get("$options", "")) is not None
+    )

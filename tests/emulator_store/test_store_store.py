@@ -409,7 +409,11 @@ def test_index_candidates_are_positive_top_level_conditions_and_sort_fields() ->
         "user_id": "u1",
         "status": {"$in": ["a"]},
         "at": {"$gte": "2026"},
-        "$or": [{"email": {"$regex": "^e"}}, {"name": "n"}],
+        "$or": [
+            {"email": {"$regex": "^e"}},
+            {"name": "n"},
+            {"bio": {"$regex": "e", "$options": "i"}},
+        ],
         "$nor": [{"deleted": True}],
         "score": {"$ne": 3},
         "a.b": 1,
