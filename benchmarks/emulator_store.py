@@ -2,13 +2,18 @@
 
 Engines, all answering the same filtered + sorted + paged queries (with the total of matches):
 
-- lumi (chosen): SQLite JSON1 narrows on top-level fields, the Python matcher decides exactly.
-- lumi, Python only: the same store with the SQL narrowing switched off.
-- mongomock matcher in the store: the same store, ``mongomock.filtering.filter_applies``
-  deciding instead of our matcher (what "use mongomock's filtering module" would give).
+- lumi (chosen): SQLite pages and counts where it can follow MongoDB's rules exactly (field
+  indexes created by the queries), the Python matcher decides the rest.
+- lumi, Python only: the same store with SQL assistance switched off.
+- mongomock matcher in the store: the Python-only store with ``mongomock.filtering.
+  filter_applies`` deciding instead of our matcher (what "use mongomock's filtering" would give).
 - mongomock collection: everything in mongomock (``find().sort().limit()`` + ``count_documents``).
 - SQL only (not exact): hand-compiled SQLite JSON1 queries, ORDER BY/LIMIT in SQLite, no Python
-  check: the upper bound of "compile filters to SQL" (and LIKE stands in for the /i regex).
+  check: the bound of "compile filters to SQL" (and LIKE stands in for the /i regex).
+
+Then the queries of issue 9 (``$in`` + range + equality, two sort keys, a page of 20) against the
+best plain SQL over a copy of the same file with an expression index per field used, in
+interleaved rounds: the ratio is the figure.
 
 Run: ``python -m benchmarks.emulator_store`` (``--size N`` for another number of documents).
 """
@@ -16,7 +21,9 @@ Run: ``python -m benchmarks.emulator_store`` (``--size N`` for another number of
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -32,8 +39,11 @@ import mongomock
 from mongomock.filtering import filter_applies
 
 import lumi.emulator.store as store_module
+from lumi.emulator.keyset_counts import KeysetCounts
 from lumi.emulator.query import CompiledFilter, compile_filter
 from lumi.emulator.store import EntityStore
+
+from ._timing import compare, report
 
 P, E = "p1", "daily_checkins"
 DAY = "2026-02-10"
@@ -123,20 +133,22 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
 
 
 @contextmanager
-def mongomock_matcher() -> Iterator[None]:
-    """Make the store decide with mongomock's filter_applies instead of our matcher."""
+def mongomock_matcher(store: EntityStore) -> Iterator[None]:
+    """Make the Python-only store decide with mongomock's filter_applies instead of our matcher."""
     original = store_module.compile_filter
 
     def with_mongomock(filter: dict[str, Any] | None) -> CompiledFilter:
         ours = compile_filter(filter)  # validation only
         spec = filter or {}
-        return CompiledFilter(lambda doc: filter_applies(spec, doc), (), ours.is_empty)
+        return CompiledFilter(lambda doc: filter_applies(spec, doc), ours.is_empty)
 
     store_module.compile_filter = with_mongomock  # type: ignore[assignment]
+    store.sql_assist = False
     try:
         yield
     finally:
         store_module.compile_filter = original
+        del store.sql_assist
 
 
 @contextmanager
@@ -195,7 +207,7 @@ def bench_queries(store: EntityStore, coll: Any, conn: sqlite3.Connection, repea
         ours_page, ours_total = store.find(P, E, filter, sort, limit, 0)
         mm_page, mm_total = mongomock_find(coll, filter, sort, limit)
         _, sql_total = sql_only(conn, *SQL[name], limit)
-        with mongomock_matcher():
+        with mongomock_matcher(store):
             mmm_page, mmm_total = store.find(P, E, filter, sort, limit, 0)
         agree = (
             ours_total == mm_total == mmm_total
@@ -206,7 +218,7 @@ def bench_queries(store: EntityStore, coll: Any, conn: sqlite3.Connection, repea
         times: list[float | None] = [timed(ours, repeats)]
         with python_only(store):
             times.append(timed(ours, repeats))
-        with mongomock_matcher():
+        with mongomock_matcher(store):
             times.append(timed(ours, repeats))
         times.append(
             timed(partial(mongomock_find, coll, filter, sort, limit), max(1, repeats // 2))
@@ -218,6 +230,151 @@ def bench_queries(store: EntityStore, coll: Any, conn: sqlite3.Connection, repea
         rows.append((label, times))
     print_table("find: filter + sort + page + total", columns, rows)
     print("  * SQL only is not exact MongoDB semantics (types, arrays, regex); shown as a bound.")
+
+
+# ---- issue 9: $in + range + equality, two sort keys, a page of 20 ------------------------------
+
+LESSONS = "lessons"
+STATUSES = ["agendada", "confirmada", "cancelada", "concluida"]
+LESSON_SORT = {"scheduledDate": 1, "price": -1}
+LESSON_QUERIES: dict[str, dict[str, Any]] = {
+    "narrow: student + status $in + price range": {
+        "student_id": "s7",
+        "status": {"$in": ["agendada", "confirmada"]},
+        "price": {"$gte": 100},
+    },
+    "wide: status $in + price range": {
+        "status": {"$in": ["agendada", "confirmada"]},
+        "price": {"$gte": 100},
+    },
+}
+_X = "json_extract(body, '$.{}')"
+LESSON_FIELDS = ["student_id", "status", "price", "scheduledDate"]
+_LESSON_WHERE = {
+    "narrow: student + status $in + price range": (
+        f"{_X.format('student_id')} = ? AND {_X.format('status')} IN (?, ?) "
+        f"AND {_X.format('price')} >= ?",
+        ["s7", "agendada", "confirmada", 100],
+    ),
+    "wide: status $in + price range": (
+        f"{_X.format('status')} IN (?, ?) AND {_X.format('price')} >= ?",
+        ["agendada", "confirmada", 100],
+    ),
+}
+_LESSON_ORDER = f"{_X.format('scheduledDate')}, {_X.format('price')} DESC"
+
+
+def lesson_documents(size: int) -> list[dict[str, Any]]:
+    """The documents of benchmarks/emulator_http.py (the shape the issue measured)."""
+    rng = random.Random(7)
+    return [
+        {
+            "student_id": f"s{rng.randrange(500)}",
+            "status": rng.choice(STATUSES),
+            "scheduledDate": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+            "T10:00:00.000Z",
+            "price": rng.randrange(50, 500),
+            "tags": rng.sample(["a", "b", "c", "d"], 2),
+        }
+        for _ in range(size)
+    ]
+
+
+def plain_sql_variants(conn: sqlite3.Connection, name: str) -> dict[str, Callable[[], Any]]:
+    """The same page (parsed) and total as plain SQL, written every way one would, with each
+    index forced where SQLite's own choice is poor: the best of them is the baseline."""
+    where, params = _LESSON_WHERE[name]
+    scope = "project = ? AND entity = ?"
+    base = [P, LESSONS, *params]
+
+    def count_and_page(count_index: str, page_index: str) -> Callable[[], Any]:
+        count_by = f"INDEXED BY lessons_{count_index}" if count_index else ""
+        page_by = f"INDEXED BY lessons_{page_index}" if page_index else ""
+
+        def run() -> Any:
+            total = conn.execute(
+                f"SELECT count(*) FROM documents {count_by} WHERE {scope} AND {where}", base
+            ).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT body FROM documents {page_by} WHERE {scope} AND {where} "
+                f"ORDER BY {_LESSON_ORDER} LIMIT 20",
+                base,
+            ).fetchall()
+            return [json.loads(body) for (body,) in rows], total
+
+        return run
+
+    def window_count(index: str) -> Callable[[], Any]:
+        indexed_by = f"INDEXED BY lessons_{index}" if index else ""
+
+        def run() -> Any:
+            rows = conn.execute(
+                f"SELECT body, count(*) OVER () FROM documents {indexed_by} "
+                f"WHERE {scope} AND {where} ORDER BY {_LESSON_ORDER} LIMIT 20",
+                base,
+            ).fetchall()
+            return [json.loads(body) for body, _ in rows], rows[0][1] if rows else 0
+
+        return run
+
+    filtered = [f for f in LESSON_FIELDS if f in where.split(" AND ")[0] or f"'$.{f}'" in where]
+    variants: dict[str, Callable[[], Any]] = {
+        "SQL: count + page (SQLite's plans)": count_and_page("", "")
+    }
+    for index in filtered:
+        variants[f"SQL: count + page by {index}"] = count_and_page(index, index)
+        variants[f"SQL: count by {index} + page by scheduledDate"] = count_and_page(
+            index, "scheduledDate"
+        )
+        variants[f"SQL: page + count(*) OVER () by {index}"] = window_count(index)
+    return variants
+
+
+def bench_issue_queries(size: int) -> None:
+    docs = lesson_documents(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lessons.db"
+        store = EntityStore(path)
+        for begin in range(0, size, 5000):
+            store.create_many(P, LESSONS, docs[begin : begin + 5000], "u1")
+        store.close()
+        plain = Path(tmp) / "plain.db"
+        shutil.copy(path, plain)
+        conn = sqlite3.connect(plain)
+        for field in LESSON_FIELDS:  # the indexes a hand-written SQL schema would have
+            conn.execute(
+                f"CREATE INDEX lessons_{field} ON documents (project, entity, {_X.format(field)})"
+            )
+        store = EntityStore(path)
+        try:
+            print(f"\nissue 9 queries over {size:,} documents, sort {LESSON_SORT}, page of 20")
+            for name, filter in LESSON_QUERIES.items():
+                remembered = partial(store.find, P, LESSONS, filter, LESSON_SORT, 20, 0)
+
+                def counted(remembered: Callable[[], Any] = remembered) -> Any:
+                    store._memory.counts = KeysetCounts()  # count afresh, as plain SQL does
+                    return remembered()
+
+                _, total = counted()  # creates the field indexes it uses
+                variants = plain_sql_variants(conn, name)
+                for variant in variants.values():  # every variant gives the same answer
+                    sql_page, sql_total = variant()
+                    assert sql_total == total and len(sql_page) == min(20, total)
+                rows = compare(
+                    {
+                        "lumi store.find": counted,
+                        "lumi store.find, total remembered": remembered,
+                        **variants,
+                    },
+                    calls=5,
+                    rounds=7,
+                )
+                best = min(rows[2:], key=lambda row: row[1])
+                report(f"{name} [{total:,} matches]", rows, best[0])
+                print(f"  lumi / best SQL: x{rows[0][1] / best[1]:.2f} (best: {best[0]})")
+        finally:
+            store.close()
+            conn.close()
 
 
 def bench_get_and_insert(store: EntityStore, coll: Any, docs: list[dict[str, Any]]) -> None:
@@ -311,6 +468,7 @@ def main(size: int = 50_000, repeats: int = 5) -> None:
         bench_get_and_insert(store, coll, docs)
         store.close()
         bench_threads(path)
+    bench_issue_queries(size)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,15 @@
 
 One table holds every document as JSON text, keyed by (project, entity, _id); ``seq`` (the
 rowid) records insertion order, the natural order and the final tiebreak of every sort, so
-paging is deterministic. A query runs in two steps: SQLite's JSON1 functions skip rows that
-cannot match (conditions on top-level fields derived by :mod:`lumi.emulator.query`), then the
-Python matcher decides exactly; sorting is done in Python in MongoDB's BSON order.
+paging is deterministic (schema and migrations: :mod:`lumi.emulator.store_schema`). ``find``
+lets SQLite filter, order, page and count wherever it can follow MongoDB's rules exactly and
+leaves the rest to the Python matcher (:mod:`lumi.emulator.finder`); with ``sql_assist`` off,
+Python decides everything, the reference the tests compare with.
+
+Per-field indexes: a query on an entity of at least ``auto_index_min_documents`` documents that
+filters (equality, ``$in``, a range, a prefix) or sorts on a top-level field without an index
+creates one (at most ``max_field_indexes`` per entity); :meth:`EntityStore.ensure_index`
+declares one. ``_id`` order always has its index (the UNIQUE key).
 
 Documents get, unless the app supplied them: ``_id`` (24 lower-case hex digits, ObjectId-like:
 4-byte time, 5 random bytes per process, 3-byte counter), ``creator`` (the given user id or
@@ -36,40 +42,21 @@ from types import TracebackType
 from typing import Any
 
 from lumi._js import a_json_type, iso_now
-from lumi.emulator.query import (
-    AnyOfHint,
-    Document,
-    EqualsHint,
-    Hint,
-    PrefixHint,
-    QueryError,
-    SortSpec,
-    StringRangeHint,
-    apply_update,
-    compile_filter,
-    compile_sort,
-    sort_documents,
-    sort_order,
+from lumi.emulator.finder import FinderMemory, decode_document, find_page
+from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
+from lumi.emulator.sqlplan import index_candidates, is_sql_text, sql_field
+from lumi.emulator.store_schema import (
+    create_field_index,
+    drop_field_indexes,
+    field_indexes,
+    open_schema,
+    plain_json,
 )
+from lumi.emulator.update import apply_update
 
 __all__ = ["EntityStore", "QueryError", "StoreClosedError", "new_object_id", "now_iso"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    seq INTEGER PRIMARY KEY,
-    project TEXT NOT NULL,
-    entity TEXT NOT NULL,
-    id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    UNIQUE (project, entity, id)
-);
-CREATE INDEX IF NOT EXISTS documents_by_scope ON documents (project, entity, seq);
-"""
-
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
-_SIMPLE_FIELD = re.compile(r"[A-Za-z0-9_-]+")
-# "body -> path" (SQLite 3.38+) returns a field's JSON text as written, numbers included.
-_HAS_ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)
 _ID_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's parameter limit
 #: System fields an app may write itself: the JSON types the Record schema gives them.
 _SYSTEM_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -120,11 +107,14 @@ def now_iso() -> str:
 
 def _encode(document: Document) -> str:
     try:
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:  # NaN or Infinity: not JSON, and SQLite's JSON1 would reject it
         raise QueryError(f"the document is not valid JSON: {exc}") from None
     except TypeError as exc:
         raise QueryError(f"the document holds a value that is not JSON: {exc}") from None
+    if not is_sql_text(body):
+        raise QueryError("the document holds text that is not valid Unicode (a lone surrogate)")
+    return body
 
 
 class _Pool:
@@ -169,9 +159,13 @@ class _Pool:
 class EntityStore:
     """Entity documents of every project, in one SQLite file, queried with MongoDB semantics."""
 
-    #: Let SQLite skip rows that cannot match and extract sort fields; off, every row of the
+    #: Let SQLite filter, order, page and count where it can be exact; off, every row of the
     #: entity is decoded and decided in Python (tests and benchmarks compare the two).
     sql_assist: bool = True
+    #: A query on an entity this large creates the indexes its fields lack (see the module).
+    auto_index_min_documents: int = 2_000
+    #: Field indexes per entity, at most (each one costs every insert into the entity).
+    max_field_indexes: int = 8
 
     def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 1) -> None:
         self._path = os.fspath(path)
@@ -183,9 +177,10 @@ class EntityStore:
         # Every connection to ":memory:" would be a separate database: keep exactly one.
         self._pool = _Pool(self._connect, 1 if in_memory else max_connections)
         self._write_lock = threading.Lock()
+        self._memory = FinderMemory()
         with self._pool.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            open_schema(conn)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -194,6 +189,7 @@ class EntityStore:
             isolation_level=None,  # autocommit; transactions are explicit below
             check_same_thread=False,
             uri=self._path.startswith("file:"),
+            cached_statements=256,  # find's SQL names the entity: a few statements per entity
         )
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across crashes of the process
         return conn
@@ -245,15 +241,16 @@ class EntityStore:
         ids = [doc_id for doc_id, _ in encoded]
         if len(set(ids)) != len(ids):
             raise QueryError("the batch holds the same _id twice")
-        rows = [(project_id, entity, doc_id, body) for doc_id, body in encoded]
+        rows = [(project_id, entity, doc_id, body, plain_json(body)) for doc_id, body in encoded]
         with self._write() as conn:
             taken = _existing_ids(conn, project_id, entity, ids)
             if taken:
                 raise QueryError(f"a document with _id {sorted(taken)[0]} already exists")
             conn.executemany(
-                "INSERT INTO documents (project, entity, id, body) VALUES (?, ?, ?, ?)", rows
+                "INSERT INTO documents (project, entity, id, body, plain) VALUES (?, ?, ?, ?, ?)",
+                rows,
             )
-        return [_decode(body) for _, body in encoded]  # private copies for the caller
+        return [decode_document(body) for _, body in encoded]  # private copies for the caller
 
     # -- read --------------------------------------------------------------------------------
 
@@ -268,7 +265,7 @@ class EntityStore:
                 "SELECT body FROM documents WHERE project = ? AND entity = ? AND id = ?",
                 (project_id, entity, key),
             ).fetchone()
-        return None if row is None else _decode(row[0])
+        return None if row is None else decode_document(row[0])
 
     def find(
         self,
@@ -289,70 +286,88 @@ class EntityStore:
         spec = compile_sort(sort)
         start = _non_negative("skip", skip)
         count = _non_negative("limit", limit) or None
-        scope = "project = ? AND entity = ?"
-        params: list[Any] = [project_id, entity]
-        if compiled.is_empty and not spec:
-            with self._read() as conn:
-                total = conn.execute(
-                    f"SELECT count(*) FROM documents WHERE {scope}", params
-                ).fetchone()[0]
-                rows = conn.execute(
-                    f"SELECT body FROM documents WHERE {scope} ORDER BY seq LIMIT ? OFFSET ?",
-                    [*params, -1 if count is None else count, start],
-                ).fetchall()
-            return [_decode(body) for (body,) in rows], total
-        if (
-            self.sql_assist
-            and compiled.is_empty
-            and count is not None
-            and _HAS_ARROW
-            and _top_level(spec)
-        ):
-            return self._sorted_page(project_id, entity, spec, start, count)
-        where = scope
-        if self.sql_assist and compiled.hints:
-            clauses = [_hint_sql(hint, params) for hint in compiled.hints]
-            where += "".join(f" AND {clause}" for clause in clauses)
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"SELECT body FROM documents WHERE {where} ORDER BY seq", params
-            ).fetchall()
-        matches = compiled.matches
-        found = [doc for doc in map(_decode, (body for (body,) in rows)) if matches(doc)]
-        found = sort_documents(found, spec)
-        end = None if count is None else start + count
-        return found[start:end], len(found)
+        if not self.sql_assist:
+            return self._find_in_python(project_id, entity, compiled.matches, spec, start, count)
+        self._index_for(project_id, entity, filter, spec)
+        with self._read() as conn:
+            return find_page(
+                conn,
+                project_id,
+                entity,
+                (filter, compiled.matches, spec),
+                start,
+                count,
+                self._memory,
+            )
 
-    def _sorted_page(
-        self, project_id: str, entity: str, spec: SortSpec, start: int, count: int
+    def _find_in_python(
+        self,
+        project_id: str,
+        entity: str,
+        matches: Any,
+        spec: Any,
+        start: int,
+        count: int | None,
     ) -> tuple[list[Document], int]:
-        """An unfiltered sorted page decoding only the sort fields of every row, then the page."""
-        fields = [parts[0] for parts, _ in spec]
-        columns = ", ".join("body -> ?" for _ in fields)
-        paths = [f'$."{field}"' for field in fields]
+        """The reference: every document of the entity decoded and decided by the matcher."""
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT seq, {columns} FROM documents WHERE project = ? AND entity = ? "
-                "ORDER BY seq",
-                [*paths, project_id, entity],
+                "SELECT body FROM documents WHERE project = ? AND entity = ? ORDER BY seq",
+                (project_id, entity),
             ).fetchall()
-            partial = [
-                {
-                    field: json.loads(text)
-                    for field, text in zip(fields, row[1:], strict=True)
-                    if text is not None  # None: the field is missing
-                }
-                for row in rows
-            ]
-            page_seqs = [rows[i][0] for i in sort_order(partial, spec)[start : start + count]]
-            bodies: dict[int, str] = {}
-            for begin in range(0, len(page_seqs), _ID_CHUNK):
-                chunk = page_seqs[begin : begin + _ID_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                bodies.update(
-                    conn.execute(f"SELECT seq, body FROM documents WHERE seq IN ({marks})", chunk)
-                )
-        return [_decode(bodies[seq]) for seq in page_seqs], len(rows)
+        found = [doc for doc in (decode_document(body) for (body,) in rows) if matches(doc)]
+        found = sort_documents(found, spec)
+        return found[start : None if count is None else start + count], len(found)
+
+    # -- field indexes -----------------------------------------------------------------------
+
+    def ensure_index(self, project_id: str, entity: str, field: str) -> None:
+        """Index a top-level field of an entity (a declared index; queries also create them)."""
+        _check_scope(project_id, entity)
+        if not isinstance(field, str) or not sql_field(field):
+            raise QueryError(
+                f"cannot index field {field!r}: only top-level fields named with letters, "
+                "digits, '_' and '-' (and not _id, which is always indexed)"
+            )
+        with self._write() as conn:
+            if field not in field_indexes(conn, project_id, entity):
+                create_field_index(conn, project_id, entity, field)
+
+    def indexed_fields(self, project_id: str, entity: str) -> list[str]:
+        """The top-level fields of an entity that have an index, sorted."""
+        _check_scope(project_id, entity)
+        with self._pool.connection() as conn:
+            return sorted(field_indexes(conn, project_id, entity))
+
+    def _index_for(
+        self, project_id: str, entity: str, filter: Mapping[str, Any] | None, spec: Any
+    ) -> None:
+        """Create the indexes a query on a large entity would use and its fields lack."""
+        wanted = index_candidates(filter, spec)
+        if not wanted:
+            return
+        known = self._memory.scopes.get((project_id, entity))  # what the last find saw, if any
+        if known is not None and (
+            len(known.indexes) >= self.max_field_indexes
+            or all(name in known.indexes for name in wanted)
+        ):
+            return
+        with self._pool.connection() as conn:
+            have = field_indexes(conn, project_id, entity)
+            missing = [name for name in wanted if name not in have]
+            if not missing or len(have) >= self.max_field_indexes:
+                return
+            row = conn.execute(
+                "SELECT documents FROM scopes WHERE project = ? AND entity = ?",
+                (project_id, entity),
+            ).fetchone()
+        if row is None or row[0] < self.auto_index_min_documents:
+            return
+        with self._write() as conn:
+            have = field_indexes(conn, project_id, entity)  # another writer may have been first
+            for name in missing:
+                if name not in have and len(have) < self.max_field_indexes:
+                    have[name] = create_field_index(conn, project_id, entity, name)
 
     # -- update / delete ---------------------------------------------------------------------
 
@@ -377,10 +392,14 @@ class EntityStore:
             ).fetchone()
             if row is None:
                 return None
-            current = _decode(row[1])
+            current = decode_document(row[1])
             updated = apply_update(current, update, now)
             _check_system_fields(updated, "after the update", unchanged_from=current)
-            conn.execute("UPDATE documents SET body = ? WHERE seq = ?", (_encode(updated), row[0]))
+            body = _encode(updated)
+            conn.execute(
+                "UPDATE documents SET body = ?, plain = ? WHERE seq = ?",
+                (body, plain_json(body), row[0]),
+            )
         return updated
 
     def delete(self, project_id: str, entity: str, doc_id: str) -> bool:
@@ -408,9 +427,10 @@ class EntityStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every document of every project."""
+        """Delete every document of every project, and the field indexes."""
         with self._write() as conn:
-            conn.execute("DELETE FROM documents")
+            drop_field_indexes(conn)
+            conn.execute("DELETE FROM documents")  # the triggers keep every scope's generation
 
     def close(self) -> None:
         """Close the connections; later calls raise StoreClosedError."""
@@ -431,17 +451,14 @@ class EntityStore:
         return f"EntityStore({self._path!r})"
 
 
-def _top_level(spec: SortSpec) -> bool:
-    return bool(spec) and all(
-        len(parts) == 1 and _SIMPLE_FIELD.fullmatch(parts[0]) for parts, _ in spec
-    )
-
-
 def _check_scope(project_id: Any, entity: Any) -> None:
     if not isinstance(project_id, str) or not project_id:
         raise QueryError(f"project id must be a non-empty string, not {project_id!r}")
     if not isinstance(entity, str) or not entity:
         raise QueryError(f"entity name must be a non-empty string, not {entity!r}")
+    for what, name in (("project id", project_id), ("entity name", entity)):
+        if "\x00" in name or not is_sql_text(name):  # SQL names the entity in its text
+            raise QueryError(f"{what} {name!r} must be valid Unicode text without NUL")
 
 
 def _id_key(doc_id: Any) -> str | None:
@@ -502,10 +519,6 @@ def _check_system_fields(doc: Document, where: str, unchanged_from: Document | N
             raise QueryError(f"{name} {where} must be {expected}, not {a_json_type(value)}")
 
 
-def _decode(body: str) -> Document:
-    return json.loads(body)  # type: ignore[no-any-return]
-
-
 def _existing_ids(
     conn: sqlite3.Connection, project_id: str, entity: str, ids: list[str]
 ) -> set[str]:
@@ -521,39 +534,3 @@ def _existing_ids(
             )
         )
     return taken
-
-
-def _hint_sql(hint: Hint, params: list[Any]) -> str:
-    """SQL for a hint (appending its parameters): true for every document that can match."""
-    if isinstance(hint, AnyOfHint):
-        branches = [
-            "(" + " AND ".join(_hint_sql(part, params) for part in branch) + ")"
-            for branch in hint.branches
-        ]
-        return "(" + " OR ".join(branches) + ")"
-    if hint.field == "_id" and isinstance(hint, EqualsHint):
-        # The id column holds the stored _id, always a lower-case 24-hex string.
-        params.extend(hint.strings)
-        return f"id IN ({','.join('?' * len(hint.strings))})" if hint.strings else "0"
-    path = f'$."{hint.field}"'
-    if isinstance(hint, EqualsHint):
-        types = ["'array'"] + [("'true'" if value else "'false'") for value in hint.booleans]
-        clause = f"json_type(body, ?) IN ({','.join(types)})"
-        values = [*hint.strings, *hint.integers]
-        if not values:
-            params.append(path)
-            return clause
-        params.extend([path, *values, path])
-        return f"(json_extract(body, ?) IN ({','.join('?' * len(values))}) OR {clause})"
-    if isinstance(hint, StringRangeHint):
-        params.extend([path, path, hint.value, path])
-        return (
-            f"((json_type(body, ?) = 'text' AND json_extract(body, ?) {hint.op} ?)"
-            " OR json_type(body, ?) = 'array')"
-        )
-    assert isinstance(hint, PrefixHint)
-    params.extend([path, path, len(hint.prefix), hint.prefix, path])
-    return (
-        "((json_type(body, ?) = 'text' AND substr(json_extract(body, ?), 1, ?) = ?)"
-        " OR json_type(body, ?) = 'array')"
-    )

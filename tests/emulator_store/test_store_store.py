@@ -354,62 +354,104 @@ def test_sql_prefilter_never_changes_results(
     assert narrowed == exact
 
 
-def test_hints_are_derived_for_the_common_shapes() -> None:
-    from lumi.emulator.query import (
-        AnyOfHint,
-        EqualsHint,
-        PrefixHint,
-        StringRangeHint,
-        compile_filter,
-    )
+class _NoShapes:
+    """No index knowledge: every field may hold arrays and objects."""
 
-    hints = compile_filter(
-        {
-            "user_id": "u1",
-            "n": 3,
-            "ok": True,
-            "status": {"$in": ["a", "b"]},
-            "at": {"$gte": "2026", "$lt": "2027"},
-            "day": {"$regex": "^2026-03-01"},
-            "$or": [{"email": "e"}, {"username": "u"}],
-            "_id": "6939311E8458665713E0B522",
-            "a.b": "nested paths get no hint",
-            "x": None,
-            "y": {"$ne": "z"},
-            "q": {"$regex": "^a.c"},
-        }
-    ).hints
-    assert hints == (
-        EqualsHint("user_id", strings=("u1",)),
-        EqualsHint("n", integers=(3,)),
-        EqualsHint("ok", booleans=(True,)),
-        EqualsHint("status", strings=("a", "b")),
-        StringRangeHint("at", ">=", "2026"),
-        StringRangeHint("at", "<", "2027"),
-        PrefixHint("day", "2026-03-01"),
-        AnyOfHint(
-            ((EqualsHint("email", strings=("e",)),), (EqualsHint("username", strings=("u",)),))
-        ),
-        EqualsHint("_id", strings=("6939311e8458665713e0b522",)),
-    )
+    def structured(self, name: str) -> frozenset[int]:
+        return frozenset({4, 5})
 
 
-def test_sql_prefilter_skips_rows(store: EntityStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lumi.emulator.store as store_module
+@pytest.mark.parametrize(
+    "filter",
+    [
+        {"user_id": "u1", "n": 3, "ok": True, "x": None},
+        {"status": {"$in": ["a", "b", None]}, "score": {"$nin": [1, 2.5]}},
+        {"at": {"$gte": "2026", "$lt": "2027"}, "n": {"$gt": -1.5, "$ne": 3}},
+        {"day": {"$regex": "^2026-03-01"}, "tags": {"$all": ["a", "b"]}},
+        {"$or": [{"email": "e"}, {"username": "u"}], "$nor": [{"deleted": True}]},
+        {"_id": "6939311E8458665713E0B522", "f": {"$exists": False}},
+        {"$and": [{"a": 1}, {"_id": {"$gt": "65"}}], "l": {"$size": 2}},
+        {"a": {"$not": {"$gte": 5}}, "$comment": "kept out of SQL"},
+    ],
+)
+def test_common_shapes_are_exact_in_sql(filter: dict[str, Any]) -> None:
+    from lumi.emulator.sqlplan import translate_filter
+
+    assert translate_filter(filter, _NoShapes()).exact
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [
+        {"a.b": "dotted paths are decided in Python"},
+        {"name": {"$regex": "smith", "$options": "i"}},
+        {"name": {"$regex": "^a.c"}},
+        {"o": {"x": 1}},
+        {"l": [1, 2]},
+        {"l": {"$elemMatch": {"$gt": 1}}},
+        {"n": 2**70},
+        {"n": {"$in": [1, {"$regex": "^a"}]}},
+        {"$or": [{"a": 1}, {"b.c": 2}]},
+        {"has space": 1},
+    ],
+)
+def test_other_shapes_are_left_to_python(filter: dict[str, Any]) -> None:
+    from lumi.emulator.sqlplan import translate_filter
+
+    assert not translate_filter(filter, _NoShapes()).exact
+
+
+def test_index_candidates_are_positive_top_level_conditions_and_sort_fields() -> None:
+    from lumi.emulator.query import compile_sort
+    from lumi.emulator.sqlplan import index_candidates
+
+    filter = {
+        "user_id": "u1",
+        "status": {"$in": ["a"]},
+        "at": {"$gte": "2026"},
+        "$or": [
+            {"email": {"$regex": "^e"}},
+            {"name": "n"},
+            {"bio": {"$regex": "e", "$options": "i"}},
+        ],
+        "$nor": [{"deleted": True}],
+        "score": {"$ne": 3},
+        "a.b": 1,
+        "_id": "x",
+    }
+    sort = compile_sort({"created": -1, "_id": 1, "after_id": 1})
+    assert index_candidates(filter, sort) == [
+        "created",
+        "user_id",
+        "status",
+        "at",
+        "email",
+        "name",
+    ]
+
+
+def test_an_exact_filter_decodes_only_the_page(
+    store: EntityStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lumi.emulator.finder as finder
 
     store.create_many(P, "e", [{"user_id": f"u{i % 50}", "i": i} for i in range(500)], None)
     decoded = 0
-    original = store_module._decode
+    original = finder.decode_document
 
     def counting(body: str) -> dict[str, Any]:
         nonlocal decoded
         decoded += 1
         return original(body)
 
-    monkeypatch.setattr(store_module, "_decode", counting)
-    page, total = store.find(P, "e", {"user_id": "u7", "i": {"$gt": 100}})
-    assert total == 8 and all(d["user_id"] == "u7" and d["i"] > 100 for d in page)
-    assert decoded == 10  # only the u7 rows left SQLite
+    monkeypatch.setattr(finder, "decode_document", counting)
+    page, total = store.find(P, "e", {"user_id": "u7", "i": {"$gt": 100}}, {"i": -1}, 3)
+    assert total == 8 and [d["i"] for d in page] == [457, 407, 357]
+    assert decoded == 3  # SQLite counted and ordered; only the page left it
+    decoded = 0
+    page, total = store.find(P, "e", {"user_id": "u7", "i": {"$regex": "x"}}, None, 3)
+    assert (page, total) == ([], 0)
+    assert decoded == 10  # not exact: only the u7 rows were decoded and decided in Python
 
 
 def test_connection_count_must_be_positive(tmp_path: Path) -> None:
