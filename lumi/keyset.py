@@ -24,7 +24,7 @@ any matching record has an array along a sort path (``{"a.0": {$exists: true}}``
 which only costs speed); if one does, the whole iteration pages with ``skip`` instead.
 
 **What is guaranteed.** The client computes every record's sort key as the server does
-(:func:`lumi.emulator.query.bson_key`, the emulator's reference implementation of MongoDB's order)
+(:func:`lumi._bson.bson_key`, the order the emulator's matcher uses too)
 and yields a record only when its key is above the last one yielded, so nothing is ever yielded
 twice. A record that matches the filter for the whole iteration (and whose sort fields do not
 change) is yielded exactly once, in the server's order, also while other records are inserted and
@@ -53,7 +53,7 @@ from typing import Any
 
 import attrs
 
-from .emulator.query import MISSING, bson_key, resolve
+from ._bson import MISSING, bson_key, resolve
 from .errors import InvalidResponseError, ValidationError
 from .sorting import SortPairs
 

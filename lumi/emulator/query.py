@@ -7,17 +7,14 @@ and :mod:`lumi.emulator.update` applies updates. This module keeps the names oth
 
 from __future__ import annotations
 
+from lumi._bson import MISSING, bson_equal, bson_key, resolve
 from lumi.emulator.matcher import (
-    MISSING,
     CompiledFilter,
     Document,
     QueryError,
     SortSpec,
-    bson_equal,
-    bson_key,
     compile_filter,
     compile_sort,
-    resolve,
     sort_documents,
     sort_key,
     sort_order,

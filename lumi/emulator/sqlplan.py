@@ -30,13 +30,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final, Protocol
 
-from lumi.emulator.matcher import (
+from lumi._bson import (
     ARRAY_BRACKET,
     BOOL_BRACKET,
     NULL_BRACKET,
     NUMBER_BRACKET,
     OBJECT_BRACKET,
     STRING_BRACKET,
+)
+from lumi.emulator.matcher import (
     SortSpec,
     is_operator_object,
     normalise_id_condition,

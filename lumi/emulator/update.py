@@ -6,8 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from lumi._bson import MISSING
 from lumi._js import a_json_type
-from lumi.emulator.matcher import MISSING, Document, QueryError, is_number, split_path
+from lumi.emulator.matcher import Document, QueryError, is_number, split_path
 
 __all__ = ["apply_update"]
 
