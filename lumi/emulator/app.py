@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from lumi.emulator import handlers, limits, private
 from lumi.emulator.access import LOGIN_PATH
+from lumi.emulator.console import views as console_views
 from lumi.emulator.context import Call, Services
 from lumi.emulator.envelope import (
     BAD_REQUEST,
@@ -106,6 +107,8 @@ ROUTES: list[tuple[str, list[str], Handler, Kind]] = [
     ("/_emulator/users", ["GET"], private.list_users, Kind.PRIVATE),
     ("/_emulator/users/role", ["POST"], private.set_role, Kind.PRIVATE),
     ("/_emulator/reset", ["POST"], private.reset, Kind.PRIVATE),
+    # The console's pages (lumi/emulator/console): private like the routes above.
+    *[(path, methods, view, Kind.PRIVATE) for path, methods, view in console_views.ROUTES],
 ]
 
 #: Route values and their bounds (what they are called in a message, UTF-8 bytes).
