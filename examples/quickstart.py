@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import requests
@@ -94,11 +95,22 @@ def run(base_url: str, emulator: Emulator) -> None:
 
 
 def main() -> int:
+    keep = "--keep" in sys.argv[1:]
     print("Starting the local Lumi emulator...")
     with Emulator(functions=HERE / "quickstart_functions.py") as emulator:
-        print(f"  emulator at {emulator.url}\n")
+        print(f"  emulator at {emulator.url}")
+        print(f"Console: {emulator.console_url}\n")
         run(emulator.url, emulator)
-    print("\nDone: every call above went through the lumi client over HTTP to the emulator.")
+        print("\nDone: every call above went through the lumi client over HTTP to the emulator.")
+        if keep:
+            print(f"The console shows what the demo did: {emulator.console_url}")
+            print("Press Ctrl+C to stop the emulator.")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+        else:
+            print("Run `python examples/quickstart.py --keep` to look around in the console after.")
     return 0
 
 

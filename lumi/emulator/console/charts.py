@@ -24,6 +24,8 @@ MAX_POINTS = 2_000
 BINS = 12
 TIME_BUCKETS = 24
 MINUTES = 60
+#: The widest bar of the events chart (a single minute would fill the plot).
+MAX_BAR = 40.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Tick:
     axis: str  # "x" or "y"
     at: float
     label: str
+    anchor: str = "middle"  # x ticks: SVG text-anchor
 
 
 @dataclass
@@ -76,11 +79,18 @@ def ms_label(value: float) -> str:
         return f"{value / 1000:.0f} s"
     if value >= 1000:
         return f"{value / 1000:.1f} s"
-    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.3g} ms"
 
 
-def clock(ms: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ms / 1000))
+def clock(ms: float, *, fine: bool = False) -> str:
+    """A local time of day; ``fine`` adds milliseconds."""
+    text = time.strftime("%H:%M:%S", time.localtime(ms / 1000))
+    return f"{text}.{int(ms % 1000):03d}" if fine else text
+
+
+def _count_top(highest: int) -> float:
+    """The top of a count axis: at least 4, so that its five ticks are whole numbers."""
+    return max(4.0, nice_ceiling(highest))
 
 
 def _y_ticks(top: float, fmt: str = "ms") -> list[Tick]:
@@ -162,7 +172,7 @@ def latency_distribution(turns: Sequence[Turn]) -> Chart:
     counts = [0] * BINS
     for value in values:
         counts[min(BINS - 1, int(value / top * BINS))] += 1  # past p99: the last bin
-    highest = nice_ceiling(max(counts))
+    highest = _count_top(max(counts))
     width = PLOT_W / BINS
     for index, count in enumerate(counts):
         low, high = top * index / BINS, top * (index + 1) / BINS
@@ -255,8 +265,9 @@ def events_per_minute(events: Sequence[Stored]) -> Chart:
     first = max(min(minutes), last - MINUTES + 1)
     span = last - first + 1
     counts = [minutes.get(first + i, 0) for i in range(span)]
-    highest = nice_ceiling(max(counts))
+    highest = _count_top(max(counts))
     width = PLOT_W / span
+    bar = min(max(width - 2, 1.0), MAX_BAR)
     for index, count in enumerate(counts):
         if not count:
             continue
@@ -264,9 +275,9 @@ def events_per_minute(events: Sequence[Stored]) -> Chart:
         chart.marks.append(
             Mark(
                 "rect",
-                LEFT + index * width + 1,
+                LEFT + index * width + (width - bar) / 2,
                 TOP + PLOT_H - height,
-                max(width - 2, 1.0),
+                bar,
                 height,
                 css="bar",
                 label=f"{clock((first + index) * 60_000)[:5]}: {count} events",

@@ -18,11 +18,11 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
+from lumi.emulator import limits
 from lumi.emulator.console import charts, conversations, documents, inventory
 from lumi.emulator.console.documents import ConsoleInputError
 from lumi.emulator.console.readonly import ConsoleQueryError
 from lumi.emulator.console.render import mail_html, page, static, url
-from lumi.emulator import limits
 from lumi.emulator.context import Call
 from lumi.emulator.envelope import EmulatorError
 from lumi.emulator.files import FileStorage
@@ -57,6 +57,16 @@ def _form(call: Call) -> Any:
     return call.request.form
 
 
+def _live(call: Call, view: str) -> dict[str, Any]:
+    """Page context of a view that refreshes itself: its name and its stamp as of now (taken
+    before the page reads anything, so a change meanwhile shows as one more refresh)."""
+    try:
+        stamp = inventory.stamps(call.services)[view]
+    except ConsoleQueryError:
+        stamp = ""
+    return {"live": view, "stamp": stamp}
+
+
 def _see(location: str) -> Response:
     return redirect(location, code=303)
 
@@ -82,6 +92,7 @@ def stamp(call: Call) -> Response:
 
 # --- entities -----------------------------------------------------------------------------
 def entities_index(call: Call) -> Response:
+    live = _live(call, "entities")
     try:
         found = inventory.entities(call.services)
     except ConsoleQueryError as exc:
@@ -92,7 +103,7 @@ def entities_index(call: Call) -> Response:
     return page(
         "entities.html",
         active="entities",
-        live="entities",
+        **live,
         by_project=by_project,
         new_project=call.request.args.get("project", ""),
         new_entity=call.request.args.get("entity", ""),
@@ -104,6 +115,7 @@ def _scope(call: Call) -> tuple[str, str]:
 
 
 def documents_table(call: Call) -> Response:
+    live = _live(call, "entities")
     project, entity = _scope(call)
     args = call.request.args
     filter_text, sort_text = args.get("filter", ""), args.get("sort", "")
@@ -123,7 +135,7 @@ def documents_table(call: Call) -> Response:
         "documents.html",
         status=200 if error is None else 400,
         active="entities",
-        live="entities",
+        **live,
         project=project,
         entity=entity,
         filter_text=filter_text,
@@ -296,6 +308,7 @@ def new_entity(call: Call) -> Response:
 
 # --- users --------------------------------------------------------------------------------
 def users(call: Call) -> Response:
+    live = _live(call, "users")
     project = _project_arg(call)
     try:
         pending = inventory.pending_codes(call.services, project, time.time())
@@ -305,7 +318,7 @@ def users(call: Call) -> Response:
     return page(
         "users.html",
         active="users",
-        live="users",
+        **live,
         project=project,
         projects=projects,
         users=call.services.users.list_users(project),
@@ -329,6 +342,7 @@ def set_role(call: Call) -> Response:
 
 # --- outbox -------------------------------------------------------------------------------
 def outbox(call: Call) -> Response:
+    live = _live(call, "outbox")
     project = _project_arg(call)
     try:
         projects = inventory.projects(call.services)
@@ -338,7 +352,7 @@ def outbox(call: Call) -> Response:
     return page(
         "outbox.html",
         active="outbox",
-        live="outbox",
+        **live,
         project=project,
         projects=projects,
         total=len(messages),
@@ -367,6 +381,7 @@ def outbox_html(call: Call) -> Response:
 
 # --- files --------------------------------------------------------------------------------
 def files(call: Call) -> Response:
+    live = _live(call, "files")
     storage: FileStorage = call.services.files
     project = _project_arg(call)
     stored = storage.stored_files()
@@ -394,7 +409,7 @@ def files(call: Call) -> Response:
     return page(
         "files.html",
         active="files",
-        live="files",
+        **live,
         project=project,
         projects=projects,
         total=len(rows),
@@ -413,6 +428,7 @@ def delete_file(call: Call) -> Response:
 
 # --- events -------------------------------------------------------------------------------
 def events(call: Call) -> Response:
+    live = _live(call, "events")
     try:
         found = conversations.overview(call.services)
     except ConsoleQueryError as exc:
@@ -421,7 +437,7 @@ def events(call: Call) -> Response:
     return page(
         "events.html",
         active="events",
-        live="events",
+        **live,
         overview=found,
         turns=turns,
         failed=sum(turn.failed for turn in turns),
@@ -433,6 +449,7 @@ def events(call: Call) -> Response:
 
 
 def session_view(call: Call) -> Response:
+    live = _live(call, "events")
     session_id = str(call.values["session"])
     try:
         found = conversations.session(call.services, session_id)
@@ -443,7 +460,7 @@ def session_view(call: Call) -> Response:
     return page(
         "session.html",
         active="events",
-        live="events",
+        **live,
         session=found,
         timeline=found.timeline(),
         bars=charts.turn_timeline,

@@ -18,7 +18,7 @@
   const view = main.dataset.live;
   const stampUrl = main.dataset.stampUrl;
   const status = document.getElementById("live-status");
-  let last = null;
+  let last = main.dataset.stamp;  // as of the page's rendering
 
   // Never replace what the user is typing or choosing.
   function busy() {
@@ -52,7 +52,8 @@
     if (!fresh || busy()) return false;
     const key = focusKey();
     const open = Array.from(main.querySelectorAll("details[open]"), (d) => d.querySelector("summary")?.textContent);
-    main.replaceChildren(...Array.from(fresh.childNodes, (node) => document.adoptNode(node)));
+    // Copy the (live) child list first: adopting a node takes it out of that list.
+    main.replaceChildren(...Array.from(fresh.childNodes).map((node) => document.adoptNode(node)));
     for (const details of main.querySelectorAll("details")) {
       if (open.includes(details.querySelector("summary")?.textContent)) details.open = true;
     }
@@ -65,8 +66,8 @@
       const response = await fetch(stampUrl, { credentials: "same-origin", cache: "no-store" });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const stamps = await response.json();
-      const now = JSON.stringify(stamps[view] ?? stamps);
-      if (last !== null && now !== last) {
+      const now = view in stamps ? stamps[view] : JSON.stringify(stamps);
+      if (now !== last) {
         if (busy() || !(await refresh())) {
           status.textContent = "Changes are waiting: they appear when you leave the form.";
           setTimeout(tick, INTERVAL_MS);
