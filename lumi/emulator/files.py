@@ -152,6 +152,11 @@ class FileStorage:
         """The name of the project's folder (what :class:`StoredFile` calls ``folder``)."""
         return self._project_dir(project_id).name
 
+    @staticmethod
+    def folder_project(folder: str) -> str | None:
+        """The project id a folder's name is, or None for a hashed one (see :meth:`folder`)."""
+        return None if _HASHED_DIR.fullmatch(folder) else folder
+
     def stored_files(self) -> list[StoredFile]:
         """Every stored file, newest first (a folder or file removed meanwhile is skipped)."""
         found: list[StoredFile] = []

@@ -68,16 +68,21 @@ def projects(services: Services) -> list[str]:
                 )
             )
     folders = {stored.folder for stored in services.files.stored_files()}
-    known = {services.files.folder(project): project for project in found}
-    found.update(known.get(folder, folder) for folder in folders)
+    found.update(p for p in _owners(services, folders, found).values() if p is not None)
     return sorted(found)
 
 
 def project_of_folder(services: Services, folders: Iterable[str]) -> dict[str, str | None]:
     """The project id of each file folder; None for a hashed folder no known project has."""
-    known = {services.files.folder(project): project for project in projects(services)}
+    return _owners(services, folders, set(projects(services)))
+
+
+def _owners(
+    services: Services, folders: Iterable[str], known: Iterable[str]
+) -> dict[str, str | None]:
+    by_folder = {services.files.folder(project): project for project in known}
     return {
-        folder: known.get(folder, None if folder.startswith("h-") else folder) for folder in folders
+        folder: by_folder.get(folder, services.files.folder_project(folder)) for folder in folders
     }
 
 

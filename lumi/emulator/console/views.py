@@ -496,5 +496,5 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     (_UI + "/files", ["GET"], files),
     (_UI + "/files/delete", ["POST"], delete_file),
     (_UI + "/events", ["GET"], events),
-    (_UI + "/events/session/<session>", ["GET"], session_view),
+    (_UI + "/events/session/<path:session>", ["GET"], session_view),
 ]
