@@ -4,6 +4,7 @@ and what its forms change (and refuse). The browser tests check the same pages i
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
