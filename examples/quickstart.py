@@ -3,6 +3,8 @@
 Starts the emulator in-process, then drives every part of the client through it: OTP sign-up,
 sign-in, entity CRUD with filters, sort and pages, email (read back from the outbox), file upload,
 download and delete, AI text, stream and image, and a function call. Each step prints a line.
+It prints the emulator console's URL first; with --keep the emulator stays up afterwards, so that
+the console shows what the demo did.
 Point LUMI_API_BASE_URL at a real project instead and the same client calls go to Lumi.
 """
 

@@ -132,8 +132,8 @@ def _banner(emu: Emulator, *, temporary: bool, fixed_otp: str | None) -> list[st
     )
     return [
         f"Lumi emulator on {emu.url}",
-        f"Console: {emu.console_url}",
         f"  data: {emu.data_dir}" + ("  (temporary)" if temporary else ""),
+        f"Console: {emu.console_url}",
         "  paste into a shell:",
         f"    export LUMI_PROJECT_ID=p_local LUMI_API_BASE_URL={emu.url}",
         "  or into Python:",

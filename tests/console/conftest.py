@@ -21,5 +21,5 @@ def browser() -> Iterator[Any]:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SKIPPED:
         terminalreporter.write_line(
-            f"lumi console: {len(SKIPPED)} browser test(s) SKIPPED: {SKIPPED[0]}", yellow=True
+            f"lumi console: the browser tests were SKIPPED: {SKIPPED[0]}", yellow=True
         )

@@ -8,7 +8,10 @@ import html
 import io
 import json
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -632,3 +635,28 @@ def test_the_cli_banner_and_the_emulator_name_the_console(lumi_emulator: Emulato
     lines = _banner(lumi_emulator, temporary=True, fixed_otp=None)
     assert f"Console: {url}" in lines
     assert "token" not in repr(lumi_emulator)
+
+
+def test_the_console_line_of_lumi_emulator_opens_the_console() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lumi.emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Press Ctrl+C"):
+            lines.append(process.stdout.readline())
+            assert lines[-1], lines  # the process ended early
+        (console_line,) = [line for line in lines if line.startswith("Console: ")]
+        url = console_line.split(" ", 1)[1].strip()
+        browser = requests.Session()
+        page = browser.get(url, timeout=10)  # the login, then the console
+        assert page.status_code == 200 and page.url.endswith("/_emulator/ui/entities")
+        assert "<h1>Entities</h1>" in page.text
+        assert requests.get(page.url, timeout=10).status_code == 403  # not without the cookie
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)

@@ -19,6 +19,8 @@ from lumi.emulator.console.conversations import Span, Stored, Turn
 WIDTH, HEIGHT = 560, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+#: Text anchors of four x ticks: the outer ones stay inside the plot.
+_EDGE = ("start", "middle", "middle", "end")
 #: Points on the latency chart at most (the newest turns).
 MAX_POINTS = 2_000
 BINS = 12
@@ -89,8 +91,14 @@ def clock(ms: float, *, fine: bool = False) -> str:
 
 
 def _count_top(highest: int) -> float:
-    """The top of a count axis: at least 4, so that its five ticks are whole numbers."""
-    return max(4.0, nice_ceiling(highest))
+    """The top of a count axis: a multiple of 4 (4, 8, 12, 16, 20, 40, ...), so that its five
+    ticks are whole numbers."""
+    power = 1
+    while True:
+        for step in (4, 8, 12, 16, 20):
+            if step * power >= highest:
+                return float(step * power)
+        power *= 10
 
 
 def _y_ticks(top: float, fmt: str = "ms") -> list[Tick]:
@@ -104,9 +112,11 @@ def _y_ticks(top: float, fmt: str = "ms") -> list[Tick]:
 
 def _x_time_ticks(start: float, end: float) -> list[Tick]:
     if end <= start:
-        return [Tick("x", LEFT + PLOT_W / 2, clock(start))]
+        return [Tick("x", LEFT + PLOT_W / 2, clock(start, fine=True))]
+    fine = end - start < 4_000  # seconds apart or less: show milliseconds
     return [
-        Tick("x", LEFT + PLOT_W * i / 3, clock(start + (end - start) * i / 3)) for i in range(4)
+        Tick("x", LEFT + PLOT_W * i / 3, clock(start + (end - start) * i / 3, fine=fine), _EDGE[i])
+        for i in range(4)
     ]
 
 
@@ -198,7 +208,8 @@ def latency_distribution(turns: Sequence[Turn]) -> Chart:
             Mark("line", x, TOP, x, TOP + PLOT_H, css=name, label=f"{name} {ms_label(value)}")
         )
     chart.ticks = _y_ticks(highest, "count") + [
-        Tick("x", LEFT + PLOT_W * i / 4, ms_label(top * i / 4)) for i in range(5)
+        Tick("x", LEFT + PLOT_W * i / 4, ms_label(top * i / 4), "end" if i == 4 else "middle")
+        for i in range(5)
     ]
     chart.summary = (
         f"{len(values)} turns: p50 {ms_label(p50)}, p90 {ms_label(p90)},"
