@@ -10,6 +10,7 @@ Point LUMI_API_BASE_URL at a real project instead and the same client calls go t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -107,10 +108,8 @@ def main() -> int:
         if keep:
             print(f"The console shows what the demo did: {emulator.console_url}")
             print("Press Ctrl+C to stop the emulator.")
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
         else:
             print("Run `python examples/quickstart.py --keep` to look around in the console after.")
     return 0
