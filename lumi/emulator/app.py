@@ -143,7 +143,9 @@ class EmulatorApp:
             response = self.dispatch(request)
         except Exception:  # a bug outside the handlers (routing, access, headers)
             response = self._crashed(request)
-        if self.log_requests:  # the path only: a query may carry the login token
+        # The path only: a query may carry the login token. The console's poll is not logged
+        # (a line every 2 s per open page).
+        if self.log_requests and request.path != console_views.STAMP_PATH:
             status = response.status if isinstance(response, JSONReply) else response.status_code
             log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
         try:

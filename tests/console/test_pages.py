@@ -660,3 +660,14 @@ def test_the_console_line_of_lumi_emulator_opens_the_console() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_the_request_log_leaves_out_the_consoles_poll(caplog: pytest.LogCaptureFixture) -> None:
+    with Emulator(quiet=False) as emu, caplog.at_level("INFO", logger="lumi.emulator"):
+        console = Console(emu)
+        assert console.get("stamp").status_code == 200
+        assert console.get("outbox").status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "lumi.emulator"]
+    assert any("/_emulator/ui/outbox" in line for line in logged)
+    assert not any("/stamp" in line for line in logged)
+    assert not any(emu.private_token in line for line in logged)

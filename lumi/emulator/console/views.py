@@ -474,11 +474,13 @@ def session_view(call: Call) -> Response:
 Handler = Callable[[Call], Response]
 _UI = "/_emulator/ui"
 _DOCS = _UI + "/entities/<projectId>/<entity>"
+#: What the live refresh polls (the emulator's request log leaves it out).
+STAMP_PATH = _UI + "/stamp"
 #: (path, methods, handler): every route is private (app.py registers them so).
 ROUTES: list[tuple[str, list[str], Handler]] = [
     (_UI + "/", ["GET"], home),
     (_UI + "/static/<name>", ["GET"], static_file),
-    (_UI + "/stamp", ["GET"], stamp),
+    (STAMP_PATH, ["GET"], stamp),
     (_UI + "/entities", ["GET"], entities_index),
     (_UI + "/entities/new", ["GET"], new_entity),
     (_DOCS, ["GET"], documents_table),
