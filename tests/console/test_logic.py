@@ -194,7 +194,7 @@ def _inside(chart: charts.Chart, mark: charts.Mark) -> bool:
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=300)
 @given(st.lists(EVENT, max_size=25))
 def test_charts_and_timelines_stay_inside_their_plots_whatever_the_events_hold(
     events: list[dict[str, Any]],
@@ -239,5 +239,7 @@ def test_nice_numbers() -> None:
         20,
         2500,
     ]
+    assert charts.nice_ceiling(5e-324) == 1e-6  # 10 ** -324 would be 0.0: a division by zero
+    assert charts.nice_ceiling(1.7e308) == 1.7e308  # 2 x 10 ** 308 would be infinite
     assert charts.ms_label(0.05) == "0.05 ms" and charts.ms_label(1500) == "1.5 s"
     assert charts.percentile([5, 1, 3], 0.5) == 3

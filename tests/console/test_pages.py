@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from lumi.emulator import Emulator
+from lumi.emulator.console import views
 from lumi.emulator.console.readonly import ConsoleQueryError, read_only
 from lumi.emulator.console.render import MAIL_POLICY, PAGE_POLICY
 
@@ -63,6 +64,46 @@ def test_every_console_route_needs_this_runs_token(lumi_emulator: Emulator, view
     assert foreign.status_code == 403
     ok = requests.get(url, headers=lumi_emulator.private_headers, timeout=10, allow_redirects=False)
     assert ok.status_code in (200, 303)
+
+
+SAMPLE_VALUES = {
+    "<int:message>": "1",
+    "<projectId>": PROJECT,
+    "<entity>": "Books",
+    "<id>": "0" * 24,
+    "<name>": "console.js",
+    "<path:session>": "ab" * 16,
+}
+
+
+def _concrete(path: str) -> str:
+    for pattern, value in SAMPLE_VALUES.items():
+        path = path.replace(pattern, value)
+    assert "<" not in path, path
+    return path
+
+
+@pytest.mark.parametrize(("path", "methods"), [(p, m) for p, m, _ in views.ROUTES])
+def test_every_route_of_the_table_is_refused_without_the_token(
+    lumi_emulator: Emulator, console: Console, path: str, methods: list[str]
+) -> None:
+    url = lumi_emulator.url + _concrete(path)
+    for method in methods:
+        bare = requests.request(
+            method, url, data={"document": "{}"}, timeout=10, allow_redirects=False
+        )
+        assert bare.status_code == 403 and bare.json()["code"] == 10403, (method, path)
+        wrong = requests.request(
+            method,
+            url,
+            headers={"X-Lumi-Emulator-Token": "nope"},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert wrong.status_code == 403, (method, path)
+        if method == "POST":  # the cookie alone, without the emulator's Origin: refused
+            assert console.post(_concrete(path), {"document": "{}"}, origin=None).status_code == 403
+    assert lumi_emulator.services.store.find(PROJECT, "Books")[1] == 0  # nothing was created
 
 
 def test_a_change_needs_the_cookie_and_the_emulators_own_origin(

@@ -66,14 +66,17 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above ``value`` (1 for nothing)."""
-    if value <= 0 or not math.isfinite(value):
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above ``value`` (1 for nothing), never below
+    a millionth (a smaller power of ten underflows to 0) and never infinite."""
+    if not value > 0 or not math.isfinite(value):
         return 1.0
+    value = max(value, 1e-6)
     power = 10.0 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power * (1 + 1e-9):
-            return step * power
-    return 10 * power
+        candidate = step * power
+        if value <= candidate * (1 + 1e-9):
+            return candidate if math.isfinite(candidate) else value
+    return value
 
 
 def ms_label(value: float) -> str:
