@@ -245,7 +245,10 @@ def save_document(call: Call) -> Response:
         update = documents.edit_update(current, documents.parse_json(draft, "the document"))
         if update is None:
             return _see(url("entities", project, entity, "doc", doc_id, unchanged="1"))
-        store.update(project, entity, doc_id, update)
+        # Only the fields that differ are written: a change the app made meanwhile to another
+        # field (between the check above and this write) is kept.
+        if store.update(project, entity, doc_id, update) is None:
+            return _not_found(f"document {doc_id} was deleted meanwhile; nothing was saved")
     except (ConsoleInputError, QueryError) as exc:
         return _document_page(call, current, draft=draft, base=base, error=str(exc), status=400)
     return _see(url("entities", project, entity, "doc", doc_id, saved="1"))
@@ -254,7 +257,11 @@ def save_document(call: Call) -> Response:
 def delete_document(call: Call) -> Response:
     project, entity = _scope(call)
     doc_id = str(call.values["id"])
-    if not call.services.store.delete(project, entity, doc_id):
+    try:
+        deleted = call.services.store.delete(project, entity, doc_id)
+    except QueryError as exc:
+        return _not_found(str(exc))
+    if not deleted:
         return _not_found(f"no document {doc_id} in {project} / {entity}: nothing was deleted")
     return _see(url("entities", project, entity, deleted=doc_id))
 
