@@ -241,5 +241,18 @@ def test_nice_numbers() -> None:
     ]
     assert charts.nice_ceiling(5e-324) == 1e-6  # 10 ** -324 would be 0.0: a division by zero
     assert charts.nice_ceiling(1.7e308) == 1.7e308  # 2 x 10 ** 308 would be infinite
+    tiny = Turn(
+        Stored(
+            1,
+            "r",
+            {
+                "start_ts": 1.7e12,
+                "latency_ms": 5e-324,
+                "llm_calls": [{"start_ts": 1.7e12, "latency_ms": 5e-324}],
+            },
+        )
+    )
+    (bar,) = charts.turn_timeline(tiny)  # 1000 / 5e-324 is infinite: drawn at the start
+    assert bar.x == 0 and bar.width == 2.0
     assert charts.ms_label(0.05) == "0.05 ms" and charts.ms_label(1500) == "1.5 s"
     assert charts.percentile([5, 1, 3], 0.5) == 3

@@ -340,7 +340,8 @@ def turn_timeline(turn: Turn) -> list[Bar]:
         return []
     end = max([turn.latency_ms or 0.0] + [offset + latency for _, offset, latency in timed])
     begin = min([0.0] + [offset for _, offset, _ in timed])
-    scale = 1000 / (end - begin) if end > begin else 0.0
+    # Below a nanosecond the calls are drawn at the start (1000 / a denormal is infinite).
+    scale = 1000 / (end - begin) if end - begin > 1e-6 else 0.0
     bars = []
     for row, (span, offset, latency) in enumerate(timed):
         label = f"{span.kind} {span.label}: {ms_label(latency)} at +{ms_label(offset)}"
