@@ -10,12 +10,13 @@ both.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .errors import InvalidResponseError, ValidationError
+from .errors import APIError, InvalidResponseError, ValidationError
 from .serde import unstructure
 from .sorting import sort_document, sort_pairs
 
@@ -30,6 +31,9 @@ DEFAULT_PAGE_SIZE = 100
 
 #: The keys of the JavaScript client's list options object, accepted as one positional mapping.
 JS_LIST_OPTIONS = ("filter", "sort", "limit", "skip")
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_ABSENT = object()
 
 
 @attrs.frozen
@@ -114,6 +118,22 @@ def wire_filter(filter: Any) -> dict[str, Any]:
     if not isinstance(filter, Mapping):
         raise ValidationError(f"a filter must be a mapping (a MongoDB query), got {filter!r:.60}")
     return dict(unstructure(filter))
+
+
+def _with_id(body: dict[str, Any], id: Any) -> dict[str, Any]:
+    """``body`` with the client-made ``_id`` of ``create(..., id=...)``."""
+    if not isinstance(id, str) or not _OBJECT_ID.fullmatch(id):
+        raise ValidationError(
+            f"id must be 24 hexadecimal digits (make one with lumi.new_id()), got {id!r:.40}"
+        )
+    if body.get("_id") not in (None, id):
+        raise ValidationError("create(): the document has an _id of its own that differs from id=")
+    return {"_id": id, **{key: value for key, value in body.items() if key != "_id"}}
+
+
+def _holds(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether a stored document has every field of the document that was sent."""
+    return all(key == "_id" or stored.get(key, _ABSENT) == value for key, value in sent.items())
 
 
 def _records(data: Any, what: str) -> builtins.list[dict[str, Any]]:
@@ -262,17 +282,61 @@ class DocumentClient(Generic[T]):
         data = self._call("getDocument", id)
         return None if data is None else self._read(data)
 
-    def create(self, data: Mapping[str, Any] | Any) -> T:
-        """Create a document from a mapping (or a typed object); returns it with its ``_id``."""
-        return self._read(self._call("createDocument", json=document(data)))
+    def create(self, data: Mapping[str, Any] | Any, *, id: str | None = None) -> T:
+        """Create a document from a mapping (or a typed object); returns it with its ``_id``.
+
+        A document that carries its own ``_id`` (``id=lumi.new_id()``, or ``"_id"`` in the
+        data) is created exactly once: the call is retried after any transport failure, and a
+        retry refused because the first attempt had in fact stored it returns the stored
+        document (see :meth:`_created`).
+        """
+        body = document(data)
+        if id is not None:
+            body = _with_id(body, id)
+        try:
+            reply = self._call("createDocument", json=body)
+        except APIError as error:
+            refused = error
+        else:
+            return self._read(reply)
+        return self._created([body], refused)[0]  # outside the except: no chained context
 
     def create_many(self, items: Iterable[Mapping[str, Any] | Any]) -> builtins.list[T]:
-        """Create several documents in one request; returns them in order."""
+        """Create several documents in one request; returns them in order. When every item
+        carries its own ``_id``, the batch is created exactly once, as :meth:`create`."""
         body = [document(item) for item in items]
-        return [
-            self._read(item)
-            for item in _records(self._call("createDocuments", json=body), "create_many")
-        ]
+        try:
+            reply = self._call("createDocuments", json=body)
+        except APIError as error:
+            refused = error
+        else:
+            return [self._read(item) for item in _records(reply, "create_many")]
+        return self._created(body, refused)
+
+    def _created(self, sent: builtins.list[dict[str, Any]], error: APIError) -> builtins.list[T]:
+        """The documents an exactly-once create stored, when ``error`` is the server refusing
+        a retry because an earlier attempt of the same call already stored them; else
+        ``error`` is raised again.
+
+        Only a repeated attempt (``attempts > 1``) of a call whose every document carries an
+        ``_id`` can be that; it is, when every id is now stored with every field that was sent
+        (the server adds its system fields). Anything else (a document of someone else's under
+        the same id, a field that differs) is the original error.
+        """
+        ids = [doc.get("_id") for doc in sent]
+        if error.attempts < 2 or not sent or not all(isinstance(i, str) and i for i in ids):
+            raise error
+        records, _, _ = self._page(
+            {"filter": {"_id": {"$in": ids}}, "sort": {"_id": 1}, "limit": len(ids)}
+        )
+        found = {str(stored.get("_id")).lower(): stored for stored in records}
+        stored_docs = [found.get(str(doc_id).lower()) for doc_id in ids]
+        if not all(
+            stored is not None and _holds(stored, doc)
+            for stored, doc in zip(stored_docs, sent, strict=True)
+        ):
+            raise error
+        return [self._read(stored) for stored in stored_docs]
 
     def update(self, id: str, data: Mapping[str, Any] | Any) -> T:
         """Merge ``data`` into the document (dotted keys set nested fields); returns it whole."""
