@@ -71,7 +71,7 @@ def parse_stream(
         return TextStream(RawStream(Exchange(source, 1), method, path))
     if isinstance(source, (bytes, bytearray, memoryview, str)):
         return TextStream([bytes(source) if not isinstance(source, str) else source])
-    if not isinstance(source, Iterable):
+    if isinstance(source, Mapping) or not isinstance(source, Iterable):
         raise ValidationError(
             f"parse_stream() takes a raw stream (bytes, str, or an iterable of them), "
             f"got {type(source).__name__}"
