@@ -1106,3 +1106,11 @@ def test_create_client_config_object_takes_the_environment_for_what_it_lacks(
     for bad in (123, ["p"], b"p"):
         with pytest.raises(lumi.ValidationError, match="project_id must be a string"):
             lumi.create_client(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", [{"entityName": "Posts"}, 3, None, ("Posts",)])
+def test_an_entity_name_that_is_not_a_string_is_refused(
+    name: Any, make_api: Callable[[], Api]
+) -> None:
+    with pytest.raises(lumi.ValidationError, match=r"client\.entities\[\.\.\.\] takes an entity"):
+        make_api().client.entities[name]
