@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -106,12 +106,12 @@ def _user_value(value: Any) -> User | None:
     the field when it does not fit), or None."""
     if value is None or isinstance(value, User):
         return value
-    if not isinstance(value, dict):
+    if not isinstance(value, Mapping):
         raise ValidationError(
             "auth.user takes a lumi.User, its wire dict ({'userId': ..., 'email': ...}) or None, "
             f"got {a_json_type(value)}"
         )
-    user: User = structure(value, User)
+    user: User = structure(dict(value), User)
     return user
 
 
@@ -155,7 +155,7 @@ class Auth:
         return self._state.user
 
     @user.setter
-    def user(self, user: User | dict[str, Any] | None) -> None:
+    def user(self, user: User | Mapping[str, Any] | None) -> None:
         self._state.set_user(_user_value(user))
 
     @property

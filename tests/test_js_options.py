@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -1083,6 +1084,7 @@ def test_the_user_setter_calls_listeners_once_per_change(make_api: Callable[[], 
     assert isinstance(auth.user, lumi.User) and auth.user.user_name == "Ada"
     assert heard == [lumi.AuthChange(is_authenticated=True, user=auth.user)]
     auth.user = lumi.structure(USER, lumi.User)  # the same user again: no change, no call
+    auth.user = MappingProxyType(USER)  # any mapping of the wire keys
     assert len(heard) == 1
     auth.user = None
     assert heard[-1] == lumi.AuthChange(is_authenticated=True, user=None) and len(heard) == 2
