@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from ._options import as_list, options_object
 from .errors import APIError, InvalidResponseError, ValidationError
 from .serde import unstructure
 from .sorting import sort_document, sort_pairs
@@ -78,29 +79,12 @@ def options(
 
     ``posts.list({"filter": {...}, "sort": {...}, "limit": 10})`` is taken exactly as the keyword
     form when every key is an option name; anything else given positionally (a filter, say) is
-    refused, so that an options object is never read as something else.
+    refused, so that an options object is never read as something else (see :mod:`lumi._options`).
     """
     if positional is None:
         return keywords
-    form = f"{method}({', '.join(f'{name}=...' for name in allowed)})"
-    if not isinstance(positional, Mapping) or not all(
-        isinstance(key, str) and key in allowed for key in positional
-    ):
-        what = (
-            f"a mapping with the keys {', '.join(repr(k) for k in list(positional)[:5])}"
-            if isinstance(positional, Mapping)
-            else f"a {type(positional).__name__}"
-        )
-        raise ValidationError(
-            f"{method}() takes keyword arguments: {form}, e.g. {method}(filter={{...}}); it got "
-            f"{what} positionally (a JavaScript options object may hold only "
-            f"{', '.join(allowed)})"
-        )
-    if any(value is not None for value in keywords.values()):
-        raise ValidationError(
-            f"{method}(): give the options as one mapping or as keywords ({form}), not both"
-        )
-    return {**keywords, **positional}
+    given = [name for name, value in keywords.items() if value is not None]
+    return {**keywords, **options_object(method, positional, allowed, keywords=given)}
 
 
 def document(data: Any) -> dict[str, Any]:
@@ -201,9 +185,11 @@ class DocumentClient(Generic[T]):
 
     def pager(
         self,
+        options_: Mapping[str, Any] | None = None,
+        /,
+        *,
         filter: Any = None,
         sort: Any = None,
-        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         skip: int | None = None,
         limit: int | None = None,
@@ -213,16 +199,19 @@ class DocumentClient(Generic[T]):
         :class:`~lumi.keyset.Position` (what ``lumi entities export --resume`` keeps)."""
         from .keyset import Pager
 
+        given = options(
+            "pager", options_, {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
+        )
         check_positive("page_size", page_size)
-        if limit is not None:
-            check_positive("limit", limit)
+        if given["limit"] is not None:
+            check_positive("limit", given["limit"])
         return Pager(
             self._fetch,
-            wire_filter(filter),
-            sort_pairs(sort),
+            wire_filter(given["filter"]),
+            sort_pairs(given["sort"]),
             page_size=page_size,
-            skip=check_skip(skip),
-            limit=limit,
+            skip=check_skip(given["skip"]),
+            limit=given["limit"],
             position=position,
         )
 
@@ -247,8 +236,8 @@ class DocumentClient(Generic[T]):
             "iterate", options_, {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
         )
         pager = self.pager(
-            given["filter"],
-            given["sort"],
+            filter=given["filter"],
+            sort=given["sort"],
             page_size=page_size,
             skip=given["skip"],
             limit=given["limit"],
@@ -304,7 +293,10 @@ class DocumentClient(Generic[T]):
     def create_many(self, items: Iterable[Mapping[str, Any] | Any]) -> builtins.list[T]:
         """Create several documents in one request; returns them in order. When every item
         carries its own ``_id``, the batch is created exactly once, as :meth:`create`."""
-        body = [document(item) for item in items]
+        body = [
+            document(item)
+            for item in as_list("create_many()", items, "documents", "[{...}, {...}]")
+        ]
         try:
             reply = self._call("createDocuments", json=body)
         except APIError as error:
@@ -349,6 +341,6 @@ class DocumentClient(Generic[T]):
 
     def delete_many(self, ids: Iterable[str]) -> None:
         """Delete documents by id in one request (no request at all for an empty list)."""
-        id_list = [document_id(i) for i in ids]
+        id_list = [document_id(i) for i in as_list("delete_many()", ids, "ids", "['id1', 'id2']")]
         if id_list:
             self._call("deleteDocuments", query={"ids": id_list})
