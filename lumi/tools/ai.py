@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -20,6 +19,7 @@ from ..errors import (
     ValidationError,
     with_context,
 )
+from ..jsonenc import loads_reply
 from ..serde import structure, unstructure
 from ..sse import SSEError, iter_events
 from ..streams import Closing, RawStream
@@ -92,7 +92,7 @@ def _chunks(source: Iterable[Any]) -> Iterator[StreamChunk]:
     try:
         for event in iter_events(_pieces(source)):
             try:
-                payload = json.loads(event.data)
+                payload = loads_reply(event.data)
             except (ValueError, RecursionError):
                 short = event.data[:120]
                 raise InvalidResponseError(
