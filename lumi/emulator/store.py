@@ -42,6 +42,7 @@ from types import TracebackType
 from typing import Any
 
 from lumi._js import a_json_type, iso_now
+from lumi.emulator.bounds import check_json
 from lumi.emulator.finder import FinderMemory, decode_document, find_page
 from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
 from lumi.emulator.sqlplan import index_candidates, is_sql_text, sql_field
@@ -105,7 +106,8 @@ def now_iso() -> str:
     return iso_now()
 
 
-def _encode(document: Document) -> str:
+def _encode(document: Document, what: str) -> str:
+    check_json(document, what)  # nesting and numbers within MongoDB's bounds
     try:
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:  # NaN or Infinity: not JSON, and SQLite's JSON1 would reject it
@@ -395,7 +397,7 @@ class EntityStore:
             current = decode_document(row[1])
             updated = apply_update(current, update, now)
             _check_system_fields(updated, "after the update", unchanged_from=current)
-            body = _encode(updated)
+            body = _encode(updated, "the updated document")
             conn.execute(
                 "UPDATE documents SET body = ?, plain = ? WHERE seq = ?",
                 (body, plain_json(body), row[0]),
@@ -498,7 +500,7 @@ def _prepare(doc: Any, creator: str | None, now: str, index: int) -> tuple[str, 
     prepared.setdefault("createdAt", now)
     prepared.setdefault("updatedAt", now)
     _check_system_fields(prepared, f"of document #{index}")
-    return doc_id, _encode(prepared)
+    return doc_id, _encode(prepared, f"document #{index}")
 
 
 def _check_system_fields(doc: Document, where: str, unchanged_from: Document | None = None) -> None:
