@@ -368,8 +368,6 @@ class _Compiler:
                 return operators([element])
 
         else:
-            if "$where" in query:
-                raise QueryError(f"$elemMatch on field {path!r} cannot contain $where")
             document = self.document(query)
 
             def element_matches(element: Any) -> bool:
