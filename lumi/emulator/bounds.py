@@ -57,7 +57,9 @@ def _check_number(value: Any, what: str) -> None:
     if kind is int and not MIN_INT <= value <= MAX_INT:
         # str() of a huge integer is slow, and refused past 4300 digits: say its size instead
         digits = int(value.bit_length() * math.log10(2)) + 1
-        number = shown(value, 40) if digits < 100 else f"of about {digits} digits"
+        if 10 ** (digits - 1) > abs(value):  # the estimate is one too high at most
+            digits -= 1
+        number = shown(value, 40) if digits < 100 else f"of {digits} digits"
         raise QueryError(
             f"{what} holds the integer {number}, beyond the 64-bit integers MongoDB stores "
             "(-2**63 to 2**63 - 1)"

@@ -333,7 +333,8 @@ class _Compiler:
         if not items:
             return lambda values: False
         elem_matches = [isinstance(i, Mapping) and "$elemMatch" in i for i in items]
-        if any(elem_matches) and not all(
+        of_elem_matches = any(elem_matches)
+        if of_elem_matches and not all(
             is_match and len(item) == 1 for is_match, item in zip(elem_matches, items)
         ):  # MongoDB's rule: all of them $elemMatch objects, or none
             raise QueryError(
@@ -342,7 +343,7 @@ class _Compiler:
             )
         predicates: list[_ValuesPredicate] = []
         for item in items:
-            if any(elem_matches):
+            if of_elem_matches:
                 predicates.append(self._elem_match(path, item["$elemMatch"]))
             elif isinstance(item, Mapping) and set(item) and set(item) <= {"$regex", "$options"}:
                 regex = compile_regex(path, item.get("$regex"), item.get("$options", ""))

@@ -20,9 +20,11 @@ other system fields, when the app writes them (on create or update), must have t
 ``Record`` schema: ``createdAt``/``updatedAt`` strings, ``creator`` a string or null (else
 QueryError), so that every stored document reads back as a valid ``Record``.
 
-Thread-safe: by default one connection behind a lock. A pool (``max_connections > 1``; WAL lets
-readers run beside the writer) measured slower under CPython's GIL, because SQLite hands the
-GIL back on every row and the threads convoy (benchmarks/emulator_store.py). Writes take
+Thread-safe: a pool of two connections by default (WAL lets readers run beside the writer), so
+that a query deciding rows in Python (a regular expression backtracking for its whole budget,
+say) never holds the only connection: a get by id meanwhile kept its p99 within x1.3 of a quiet
+server's, against x500 with one connection behind a lock (benchmarks/emulator_regex.py). More
+connections gained nothing more under CPython's GIL (benchmarks/emulator_store.py). Writes take
 SQLite's write lock up front (``BEGIN IMMEDIATE``), so read-modify-write updates lose nothing,
 also with other processes (the ``lumi emulator`` commands) on the same file.
 """
@@ -169,7 +171,7 @@ class EntityStore:
     #: Field indexes per entity, at most (each one costs every insert into the entity).
     max_field_indexes: int = 8
 
-    def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 2) -> None:
         self._path = os.fspath(path)
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")

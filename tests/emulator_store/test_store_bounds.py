@@ -72,7 +72,7 @@ def test_the_deepest_filter_allowed_is_answered(store: EntityStore) -> None:
     [
         (2**63, "the integer 9223372036854775808"),
         (-(2**63) - 1, "the integer -9223372036854775809"),
-        (10**4999, "the integer of about 5000 digits"),  # a 5,000-digit integer
+        (10**4999, "the integer of 5000 digits"),  # a 5,000-digit integer
         (float("inf"), "inf, not a finite number"),
         (float("-inf"), "-inf, not a finite number"),
         (float("nan"), "nan, not a finite number"),

@@ -158,7 +158,7 @@ def test_failed_update_changes_nothing(store: EntityStore) -> None:
     doc = store.create(P, "tasks", {"title": "a"}, None)
     with pytest.raises(QueryError, match="the update holds nan, not a finite number"):
         store.update(P, "tasks", doc["_id"], {"score": float("nan")})
-    with pytest.raises(QueryError, match="the update holds the integer of about 400 digits"):
+    with pytest.raises(QueryError, match="the update holds the integer of 400 digits"):
         store.update(P, "tasks", doc["_id"], {"$inc": {"score": 10**399}})
     store.update(P, "tasks", doc["_id"], {"score": 2**63 - 1})
     with pytest.raises(QueryError, match="\\$inc on field 'score' overflows the 64-bit"):
