@@ -60,6 +60,7 @@ def name(value: str, what: str, max_bytes: int) -> str:
         raise bad_request(f"the {what} must not contain control characters: {value!r:.80}")
     return value
 
+
 # --- bounds inside queries and documents (the query engine's: lumi.emulator.bounds) --------
 #: Objects and arrays nested in a filter, sort, update or document, at most (MongoDB's limit
 #: for BSON documents and for the expression tree of a filter is 100 levels).

@@ -189,7 +189,9 @@ class _Compiler:
             if key in _REFUSED:
                 raise QueryError(f"unsupported top-level operator {key}: {_REFUSED[key]}")
             if key == "$not":
-                raise QueryError("unknown top-level operator $not: use $nor, or $not inside a field")
+                raise QueryError(
+                    "unknown top-level operator $not: use $nor, or $not inside a field"
+                )
             raise QueryError(f"unknown top-level operator {key}")
         if not isinstance(value, list) or not value:
             raise QueryError(f"{key} must be a non-empty array of filters")
@@ -335,7 +337,7 @@ class _Compiler:
         elem_matches = [isinstance(i, Mapping) and "$elemMatch" in i for i in items]
         of_elem_matches = any(elem_matches)
         if of_elem_matches and not all(
-            is_match and len(item) == 1 for is_match, item in zip(elem_matches, items)
+            is_match and len(item) == 1 for is_match, item in zip(elem_matches, items, strict=True)
         ):  # MongoDB's rule: all of them $elemMatch objects, or none
             raise QueryError(
                 f"$all on field {path!r} mixes $elemMatch objects with other values "

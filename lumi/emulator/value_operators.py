@@ -68,15 +68,14 @@ def size_argument(path: str, argument: Any) -> int:
     """The array length ``$size`` asks for: a whole number from 0 to 2**31 - 1."""
     if isinstance(argument, bool) or not isinstance(argument, (int, float)):
         raise QueryError(f"$size on field {path!r} needs a number, not {shown(argument)}")
-    if isinstance(argument, float):
-        if not argument.is_integer():
-            raise QueryError(f"$size on field {path!r} must be a whole number, not {argument!r}")
-        argument = int(argument)
-    if argument < 0:
-        raise QueryError(f"$size on field {path!r} may not be negative ({argument})")
-    if argument >= _INT32:
-        raise QueryError(f"$size on field {path!r} must be a 32-bit integer, not {argument}")
-    return argument
+    if isinstance(argument, float) and not argument.is_integer():
+        raise QueryError(f"$size on field {path!r} must be a whole number, not {argument!r}")
+    size = int(argument)
+    if size < 0:
+        raise QueryError(f"$size on field {path!r} may not be negative ({size})")
+    if size >= _INT32:
+        raise QueryError(f"$size on field {path!r} must be a 32-bit integer, not {size}")
+    return size
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_sorts_and_paths_past_the_bounds() -> None:
         compile_filter({path: 1})
     with pytest.raises(QueryError, match="101 segments; the limit is 100"):
         compile_sort({path: 1})
-    with pytest.raises(QueryError, match="invalid field path 'a{56}\\.\\.\\.: empty segment"):
+    with pytest.raises(QueryError, match=r"invalid field path 'a{56}\.\.\.: empty segment"):
         compile_filter({"a" * 1_000_000 + "..b": 1})  # the message shows a bounded part
 
 
@@ -175,7 +175,7 @@ def test_the_budget_is_per_query_over_all_documents(
     monkeypatch.setattr(regexes.time, "perf_counter", lambda: next(ticks) * 0.1)
     monkeypatch.setattr(limits, "REGEX_SECONDS", 0.25)
     store.create_many(P, E, [{"t": f"x{i}"} for i in range(4)], None)
-    with pytest.raises(QueryError, match="regex budget of 0.25 s"):
+    with pytest.raises(QueryError, match=r"regex budget of 0\.25 s"):
         store.find(P, E, {"t": {"$regex": "y"}})  # the fourth document's search
     store.delete(P, E, store.find(P, E, {"t": "x3"})[0][0]["_id"])
     assert store.find(P, E, {"t": {"$regex": "x[02]"}})[1] == 2  # three searches: within
@@ -217,12 +217,15 @@ def test_pcre_syntax_and_the_imsx_options(
 
 @pytest.mark.parametrize("pattern", ["(unclosed", "a)", "a{2,1}", "[z-a]", "\\k<n>", "*"])
 def test_invalid_patterns_are_refused_naming_them(pattern: str) -> None:
-    with pytest.raises(QueryError, match="invalid \\$regex .* on field 't'"):
+    with pytest.raises(QueryError, match=r"invalid \$regex .* on field 't'"):
         compile_filter({"t": {"$regex": pattern}})
 
 
 # ---- anything at all -----------------------------------------------------------------------
 
+KEYS = ["a", "b.c", "_id", "$and", "$or", "$nor", "$not", "$in", "$nin", "$all", "$eq", "$gt"]
+KEYS += ["$regex", "$options", "$mod", "$type", "$size", "$elemMatch", "$exists", "$bitsAllSet"]
+KEYS += ["$where", "$comment", "", "0"]
 JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -232,11 +235,7 @@ JSON = st.recursive(
     | st.sampled_from(["$regex", "(a|a)+$", "$in", "a.b", "a..b", "$type", "number", "\ud800"]),
     lambda inner: st.lists(inner, max_size=3)
     | st.dictionaries(
-        st.sampled_from(
-            ["a", "b.c", "_id", "$and", "$or", "$nor", "$not", "$in", "$nin", "$all", "$eq",
-             "$gt", "$regex", "$options", "$mod", "$type", "$size", "$elemMatch", "$exists",
-             "$bitsAllSet", "$where", "$comment", "", "0"]
-        ),  # fmt: skip
+        st.sampled_from(KEYS),
         inner,
         max_size=3,
     ),
@@ -260,3 +259,20 @@ def test_any_json_filter_or_sort_is_answered_or_refused(
         assert str(exc) and len(str(exc)) < 1_000
     else:
         assert len(page) == total <= 2
+
+
+def test_the_readme_lists_every_query_bound_with_its_value() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Limits and security model") :]
+    for row in (
+        f"| {limits.MAX_NESTING} levels (MongoDB's) | 10400 naming the bound |",
+        "| 64 bits, -2**63 to 2**63 - 1 (what MongoDB stores) |",
+        f"| a field path | {limits.MAX_NESTING} segments | 10400 |",
+        f"| fields in one sort | {limits.MAX_SORT_KEYS} (MongoDB's) | 10400 |",
+        f"| a `$regex` pattern | {limits.MAX_REGEX_CHARS:,} characters | 10400 |",
+        f"| {limits.REGEX_SECONDS:g} s in all, over all its documents | 10400 naming the pattern |",
+    ):
+        assert row in table, row
+    assert (limits.MIN_INT, limits.MAX_INT) == (-(2**63), 2**63 - 1)
