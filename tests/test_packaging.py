@@ -86,7 +86,7 @@ def test_wheel_name_and_metadata(wheel: zipfile.ZipFile) -> None:
         if found:
             name = re.split(r"[<>=\[; ]", requirement)[0]
             by_extra.setdefault(found.group(1), set()).add(name)
-    assert by_extra["emulator"] == {"werkzeug", "waitress", "click", "platformdirs", "pypng"}
+    assert by_extra["emulator"] == {"werkzeug", "waitress", "click", "platformdirs", "pypng", "regex"}
     assert by_extra["cli"] == {"click", "platformdirs"}
     assert by_extra["all"] == {"lumi-sdk"}  # lumi-sdk[cli,codegen,...]
     assert f"{info}/licenses/LICENSE" in wheel.namelist()
