@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ._generated.models import SignInResult, User
+from ._js import a_json_type
+from ._options import js_options
 from .envelope import read_reply
-from .errors import BrowserOnlyError, InvalidResponseError
+from .errors import BrowserOnlyError, InvalidResponseError, ValidationError
+from .serde import structure
 
 if TYPE_CHECKING:
     from .client import LumiClient
@@ -98,6 +101,20 @@ def _user_from(data: Any) -> User:
     return read_reply(fields, User, "user")
 
 
+def _user_value(value: Any) -> User | None:
+    """What ``auth.user = value`` stores: a User, a wire dict read as one (a SchemaError naming
+    the field when it does not fit), or None."""
+    if value is None or isinstance(value, User):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            "auth.user takes a lumi.User, its wire dict ({'userId': ..., 'email': ...}) or None, "
+            f"got {a_json_type(value)}"
+        )
+    user: User = structure(dict(value), User)
+    return user
+
+
 def _sign_in_reply(data: Any) -> tuple[str, User]:
     """The token and the user of a sign-in (or sign-up) reply."""
     token = data.get("userToken") if isinstance(data, dict) else None
@@ -124,12 +141,22 @@ class Auth:
 
     @access_token.setter
     def access_token(self, token: str | None) -> None:
+        if token is not None and not isinstance(token, str):
+            raise ValidationError(
+                f"auth.access_token takes the token (a str) or None, got {a_json_type(token)}"
+            )
         self._state.set(token or None, self._state.user if token else None)
 
     @property
     def user(self) -> User | None:
-        """The signed-in user, as last fetched (see :meth:`refresh_user`)."""
+        """The signed-in user, as last fetched (see :meth:`refresh_user`); settable with a
+        :class:`lumi.User`, its wire dict (``{"userId": ..., "email": ...}``) or ``None``, which
+        calls the :meth:`on_auth_change` listeners as setting the token does."""
         return self._state.user
+
+    @user.setter
+    def user(self, user: User | Mapping[str, Any] | None) -> None:
+        self._state.set_user(_user_value(user))
 
     @property
     def is_authenticated(self) -> bool:
@@ -137,6 +164,12 @@ class Auth:
 
     def on_auth_change(self, callback: AuthListener) -> Callable[[], None]:
         """Call ``callback(AuthChange)`` whenever the token or user changes; returns unsubscribe."""
+        if not callable(callback):
+            raise ValidationError(
+                "on_auth_change() takes a function of one argument, e.g. "
+                f"on_auth_change(lambda change: print(change.is_authenticated)); got "
+                f"{a_json_type(callback)}"
+            )
         return self._state.subscribe(callback)
 
     def sign_out(self) -> None:
@@ -144,6 +177,8 @@ class Auth:
         self._state.set(None, None)
 
     # -- calls ------------------------------------------------------------------------------
+    # @js_options: each also takes the JavaScript options object ({"email": ..., ...}).
+    @js_options
     def sign_in_with_password(self, *, email: str, password: str) -> SignInResult:
         """Sign in; keeps the token and user on this client and returns them."""
         return self._signed_in(
@@ -158,6 +193,7 @@ class Auth:
             )
         )
 
+    @js_options
     def send_otp(self, *, email: str, type: Literal["register", "resetPassword"]) -> None:
         """Email a one-time code for sign-up (``"register"``) or ``"resetPassword"``."""
         self._client._call(
@@ -165,6 +201,7 @@ class Auth:
             json={"projectId": self._client.project_id, "email": email, "emailType": type},
         )
 
+    @js_options
     def sign_up_with_password(
         self, *, email: str, password: str, otp: str, user_name: str | None = None
     ) -> SignInResult:
@@ -181,6 +218,7 @@ class Auth:
             self._client._call("signUpWithPassword", json=body, read=_sign_in_reply)
         )
 
+    @js_options
     def reset_password(self, *, email: str, new_password: str, otp: str) -> None:
         """Set a new password with the code from ``send_otp(type="resetPassword")``."""
         self._client._call(
@@ -208,6 +246,7 @@ class Auth:
             "client.for_request(...)."
         )
 
+    @js_options
     def sign_in_with_oauth(self, *, provider: str = "google") -> SignInResult:
         """OAuth pop-up sign-in: browser only. Raises :class:`BrowserOnlyError` (10400)."""
         raise BrowserOnlyError(

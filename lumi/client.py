@@ -10,6 +10,8 @@ import attrs
 import requests
 
 from ._generated.operations import OPERATIONS
+from ._js import a_json_type
+from ._options import js_options
 from .auth import Auth, AuthState
 from .config import (
     DEFAULT_RATE_LIMIT,
@@ -104,6 +106,13 @@ class LumiClient:
         Cheap: it shares this client's connection pool and settings, with its own token, user
         and rate-limit window. Use one per request; never share it between requests.
         """
+        if authorization is not None and not isinstance(authorization, str):
+            raise ValidationError(
+                "for_request() takes the request's Authorization header value (a str such as "
+                "'Bearer <token>', or None), e.g. "
+                f"client.for_request(request.headers.get('Authorization')); got "
+                f"{a_json_type(authorization)}"
+            )
         return LumiClient(
             self.config,
             transport=self._transport,
@@ -111,6 +120,7 @@ class LumiClient:
             api_key=self._api_key,
         )
 
+    @js_options
     def with_options(
         self,
         *,
@@ -123,13 +133,15 @@ class LumiClient:
         ``client.with_options(retry=RetryPolicy.none()).entities.Posts.get(id)`` sets them for
         one call. A number for ``timeout`` sets the read timeout.
         """
-        if isinstance(timeout, (int, float)):
-            timeout = attrs.evolve(self.config.timeout, read=float(timeout))
         config = attrs.evolve(
             self.config,
-            timeout=timeout or self.config.timeout,
-            retry=retry or self.config.retry,
-            rate_limit=self.config.rate_limit if rate_limit is _UNCHANGED else rate_limit,
+            timeout=_timeout(timeout, self.config.timeout),
+            retry=_checked("retry", retry, RetryPolicy) or self.config.retry,
+            rate_limit=(
+                self.config.rate_limit
+                if rate_limit is _UNCHANGED
+                else _checked("rate_limit", rate_limit, RateLimit)
+            ),
         )
         derived = LumiClient(
             config, transport=self._transport, auth_state=self._auth_state, api_key=self._api_key
@@ -223,6 +235,43 @@ class LumiClient:
         return key
 
 
+def _timeout(value: Any, base: Timeout) -> Timeout:
+    """``timeout=``: a Timeout, a number of seconds (the read timeout) or None (``base``)."""
+    if value is None:
+        return base
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return attrs.evolve(base, read=float(value))
+    if isinstance(value, Timeout):
+        return value
+    raise _wrong_type("timeout", value, Timeout)
+
+
+def _checked(name: str, value: Any, cls: type[T]) -> T | None:
+    """``value`` when it is None or a ``cls``; a ValidationError naming ``name`` otherwise."""
+    if value is None or isinstance(value, cls):
+        return value
+    raise _wrong_type(name, value, cls)
+
+
+def _wrong_type(name: str, value: Any, cls: type) -> ValidationError:
+    return ValidationError(
+        f"{name}= takes a lumi.{cls.__name__} or None, got {a_json_type(value)}: "
+        f"e.g. {name}=lumi.{cls.__name__}(...)"
+    )
+
+
+def _text(name: str, value: Any) -> str | None:
+    """A string argument of create_client (None or empty: not given)."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(
+            f"create_client(): {name} must be a string, got {a_json_type(value)} (the Python form "
+            "is create_client(project_id=..., api_base_url=..., auth_origin=..., authorization=...), "
+            "or the JavaScript config object as the one argument)"
+        )
+    return value or None
+
+
+@js_options
 def create_client(
     project_id: str | None = None,
     api_base_url: str | None = None,
@@ -237,6 +286,8 @@ def create_client(
 ) -> LumiClient:
     """Create a client. Missing arguments come from ``LUMI_PROJECT_ID``, ``LUMI_API_BASE_URL``
     and ``LUMI_AUTH_ORIGIN``; ``authorization`` is an incoming ``"Bearer <token>"`` value.
+    The JavaScript config object works as the one argument:
+    ``create_client({"projectId": ..., "apiBaseUrl": ..., "authOrigin": ..., "authorization": ...})``.
 
     ``api_key`` (default: ``LUMI_API_KEY``, read at each AI call) is the key ``tools.ai`` sends.
     ``rate_limit=None`` turns off the JavaScript client's identical-request limit. The rest of
@@ -244,28 +295,29 @@ def create_client(
     variables ``requests`` honours) is read here, once: a later change applies to clients made
     after it.
     """
-    project_id = project_id or os.environ.get("LUMI_PROJECT_ID")
+    project_id = _text("project_id", project_id) or os.environ.get("LUMI_PROJECT_ID")
     if not project_id:
         raise ValidationError("project_id is required (or set LUMI_PROJECT_ID)")
-    base_url = api_base_url or os.environ.get("LUMI_API_BASE_URL") or DEFAULT_API_BASE_URL
+    base_url = (
+        _text("api_base_url", api_base_url)
+        or os.environ.get("LUMI_API_BASE_URL")
+        or DEFAULT_API_BASE_URL
+    )
     if not base_url.startswith(("http://", "https://")):
         raise ValidationError(f"api_base_url must start with http:// or https://, got {base_url!r}")
-    if isinstance(timeout, (int, float)):
-        timeout = Timeout(read=float(timeout))
+    origin = _text("auth_origin", auth_origin) or os.environ.get("LUMI_AUTH_ORIGIN")
     config = ClientConfig(
         project_id=project_id,
         api_base_url=base_url.rstrip("/"),
-        auth_origin=(
-            auth_origin or os.environ.get("LUMI_AUTH_ORIGIN") or DEFAULT_AUTH_ORIGIN
-        ).rstrip("/"),
-        timeout=timeout or Timeout(),
-        retry=retry or RetryPolicy(),
-        rate_limit=rate_limit,
+        auth_origin=(origin or DEFAULT_AUTH_ORIGIN).rstrip("/"),
+        timeout=_timeout(timeout, DEFAULT_TIMEOUT),
+        retry=_checked("retry", retry, RetryPolicy) or RetryPolicy(),
+        rate_limit=_checked("rate_limit", rate_limit, RateLimit),
         top_access_key=os.environ.get("TOP_ACCESS_KEY") or None,
     )
     return LumiClient(
         config,
         transport=Transport(config.api_base_url, session=session),
-        auth_state=AuthState(_bearer_token(authorization)),
-        api_key=api_key,
+        auth_state=AuthState(_bearer_token(_text("authorization", authorization))),
+        api_key=_text("api_key", api_key),
     )

@@ -10,12 +10,14 @@ both.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .errors import InvalidResponseError, ValidationError
+from ._options import as_list, options_object
+from .errors import APIError, InvalidResponseError, ValidationError
 from .serde import unstructure
 from .sorting import sort_document, sort_pairs
 
@@ -30,6 +32,9 @@ DEFAULT_PAGE_SIZE = 100
 
 #: The keys of the JavaScript client's list options object, accepted as one positional mapping.
 JS_LIST_OPTIONS = ("filter", "sort", "limit", "skip")
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_ABSENT = object()
 
 
 @attrs.frozen
@@ -74,29 +79,12 @@ def options(
 
     ``posts.list({"filter": {...}, "sort": {...}, "limit": 10})`` is taken exactly as the keyword
     form when every key is an option name; anything else given positionally (a filter, say) is
-    refused, so that an options object is never read as something else.
+    refused, so that an options object is never read as something else (see :mod:`lumi._options`).
     """
     if positional is None:
         return keywords
-    form = f"{method}({', '.join(f'{name}=...' for name in allowed)})"
-    if not isinstance(positional, Mapping) or not all(
-        isinstance(key, str) and key in allowed for key in positional
-    ):
-        what = (
-            f"a mapping with the keys {', '.join(repr(k) for k in list(positional)[:5])}"
-            if isinstance(positional, Mapping)
-            else f"a {type(positional).__name__}"
-        )
-        raise ValidationError(
-            f"{method}() takes keyword arguments: {form}, e.g. {method}(filter={{...}}); it got "
-            f"{what} positionally (a JavaScript options object may hold only "
-            f"{', '.join(allowed)})"
-        )
-    if any(value is not None for value in keywords.values()):
-        raise ValidationError(
-            f"{method}(): give the options as one mapping or as keywords ({form}), not both"
-        )
-    return {**keywords, **positional}
+    given = [name for name, value in keywords.items() if value is not None]
+    return {**keywords, **options_object(method, positional, allowed, keywords=given)}
 
 
 def document(data: Any) -> dict[str, Any]:
@@ -114,6 +102,22 @@ def wire_filter(filter: Any) -> dict[str, Any]:
     if not isinstance(filter, Mapping):
         raise ValidationError(f"a filter must be a mapping (a MongoDB query), got {filter!r:.60}")
     return dict(unstructure(filter))
+
+
+def _with_id(body: dict[str, Any], id: Any) -> dict[str, Any]:
+    """``body`` with the client-made ``_id`` of ``create(..., id=...)``."""
+    if not isinstance(id, str) or not _OBJECT_ID.fullmatch(id):
+        raise ValidationError(
+            f"id must be 24 hexadecimal digits (make one with lumi.new_id()), got {id!r:.40}"
+        )
+    if body.get("_id") not in (None, id):
+        raise ValidationError("create(): the document has an _id of its own that differs from id=")
+    return {"_id": id, **{key: value for key, value in body.items() if key != "_id"}}
+
+
+def _holds(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether a stored document has every field of the document that was sent."""
+    return all(key == "_id" or stored.get(key, _ABSENT) == value for key, value in sent.items())
 
 
 def _records(data: Any, what: str) -> builtins.list[dict[str, Any]]:
@@ -181,9 +185,11 @@ class DocumentClient(Generic[T]):
 
     def pager(
         self,
+        options_: Mapping[str, Any] | None = None,
+        /,
+        *,
         filter: Any = None,
         sort: Any = None,
-        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         skip: int | None = None,
         limit: int | None = None,
@@ -193,16 +199,19 @@ class DocumentClient(Generic[T]):
         :class:`~lumi.keyset.Position` (what ``lumi entities export --resume`` keeps)."""
         from .keyset import Pager
 
+        given = options(
+            "pager", options_, {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
+        )
         check_positive("page_size", page_size)
-        if limit is not None:
-            check_positive("limit", limit)
+        if given["limit"] is not None:
+            check_positive("limit", given["limit"])
         return Pager(
             self._fetch,
-            wire_filter(filter),
-            sort_pairs(sort),
+            wire_filter(given["filter"]),
+            sort_pairs(given["sort"]),
             page_size=page_size,
-            skip=check_skip(skip),
-            limit=limit,
+            skip=check_skip(given["skip"]),
+            limit=given["limit"],
             position=position,
         )
 
@@ -227,8 +236,8 @@ class DocumentClient(Generic[T]):
             "iterate", options_, {"filter": filter, "sort": sort, "limit": limit, "skip": skip}
         )
         pager = self.pager(
-            given["filter"],
-            given["sort"],
+            filter=given["filter"],
+            sort=given["sort"],
             page_size=page_size,
             skip=given["skip"],
             limit=given["limit"],
@@ -262,17 +271,64 @@ class DocumentClient(Generic[T]):
         data = self._call("getDocument", id)
         return None if data is None else self._read(data)
 
-    def create(self, data: Mapping[str, Any] | Any) -> T:
-        """Create a document from a mapping (or a typed object); returns it with its ``_id``."""
-        return self._read(self._call("createDocument", json=document(data)))
+    def create(self, data: Mapping[str, Any] | Any, *, id: str | None = None) -> T:
+        """Create a document from a mapping (or a typed object); returns it with its ``_id``.
+
+        A document that carries its own ``_id`` (``id=lumi.new_id()``, or ``"_id"`` in the
+        data) is created exactly once: the call is retried after any transport failure, and a
+        retry refused because the first attempt had in fact stored it returns the stored
+        document (see :meth:`_created`).
+        """
+        body = document(data)
+        if id is not None:
+            body = _with_id(body, id)
+        try:
+            reply = self._call("createDocument", json=body)
+        except APIError as error:
+            refused = error
+        else:
+            return self._read(reply)
+        return self._created([body], refused)[0]  # outside the except: no chained context
 
     def create_many(self, items: Iterable[Mapping[str, Any] | Any]) -> builtins.list[T]:
-        """Create several documents in one request; returns them in order."""
-        body = [document(item) for item in items]
-        return [
-            self._read(item)
-            for item in _records(self._call("createDocuments", json=body), "create_many")
+        """Create several documents in one request; returns them in order. When every item
+        carries its own ``_id``, the batch is created exactly once, as :meth:`create`."""
+        body = [
+            document(item)
+            for item in as_list("create_many()", items, "documents", "[{...}, {...}]")
         ]
+        try:
+            reply = self._call("createDocuments", json=body)
+        except APIError as error:
+            refused = error
+        else:
+            return [self._read(item) for item in _records(reply, "create_many")]
+        return self._created(body, refused)
+
+    def _created(self, sent: builtins.list[dict[str, Any]], error: APIError) -> builtins.list[T]:
+        """The documents an exactly-once create stored, when ``error`` is the server refusing
+        a retry because an earlier attempt of the same call already stored them; else
+        ``error`` is raised again.
+
+        Only a repeated attempt (``attempts > 1``) of a call whose every document carries an
+        ``_id`` can be that; it is, when every id is now stored with every field that was sent
+        (the server adds its system fields). Anything else (a document of someone else's under
+        the same id, a field that differs) is the original error.
+        """
+        ids = [doc.get("_id") for doc in sent]
+        if error.attempts < 2 or not sent or not all(isinstance(i, str) and i for i in ids):
+            raise error
+        records, _, _ = self._page(
+            {"filter": {"_id": {"$in": ids}}, "sort": {"_id": 1}, "limit": len(ids)}
+        )
+        found = {str(stored.get("_id")).lower(): stored for stored in records}
+        stored_docs = [found.get(str(doc_id).lower()) for doc_id in ids]
+        if not all(
+            stored is not None and _holds(stored, doc)
+            for stored, doc in zip(stored_docs, sent, strict=True)
+        ):
+            raise error
+        return [self._read(stored) for stored in stored_docs]
 
     def update(self, id: str, data: Mapping[str, Any] | Any) -> T:
         """Merge ``data`` into the document (dotted keys set nested fields); returns it whole."""
@@ -285,6 +341,6 @@ class DocumentClient(Generic[T]):
 
     def delete_many(self, ids: Iterable[str]) -> None:
         """Delete documents by id in one request (no request at all for an empty list)."""
-        id_list = [document_id(i) for i in ids]
+        id_list = [document_id(i) for i in as_list("delete_many()", ids, "ids", "['id1', 'id2']")]
         if id_list:
             self._call("deleteDocuments", query={"ids": id_list})

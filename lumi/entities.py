@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._generated.models import Page, Record
+from ._js import a_json_type
 from .documents import DocumentClient, options, wire_filter
 from .envelope import read_reply
+from .errors import ValidationError
 from .sorting import sort_document
 
 if TYPE_CHECKING:
@@ -67,6 +69,10 @@ class Entities:
         self._cache: dict[str, EntityClient] = {}
 
     def __getitem__(self, entity_name: str) -> EntityClient:
+        if not isinstance(entity_name, str):
+            raise ValidationError(
+                f"client.entities[...] takes an entity name (a str), got {a_json_type(entity_name)}"
+            )
         found = self._cache.get(entity_name)
         if found is None:
             found = self._cache.setdefault(entity_name, EntityClient(self._client, entity_name))

@@ -16,6 +16,7 @@ from .errors import (
     NotFoundError,
     SchemaError,
 )
+from .jsonenc import loads_reply
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ def excerpt(body: bytes, limit: int = _EXCERPT_CHARS) -> str:
 def decode_json(status: int, body: bytes, what: str) -> Any:
     """Parse a JSON body or raise InvalidResponseError with the status and an excerpt."""
     try:
-        return json.loads(body)
+        return loads_reply(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         short = excerpt(body)
         raise InvalidResponseError(

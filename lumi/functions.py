@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 
+from ._options import js_options
 from .envelope import decode_json, excerpt
 from .errors import FunctionError, LumiError, ValidationError
 from .jsonenc import dumps_bytes
@@ -46,20 +47,23 @@ class Functions:
     def __init__(self, client: LumiClient) -> None:
         self._client = client
 
+    @js_options
     def invoke(
         self,
         name: str,
+        *,
         method: str = "POST",
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         response_type: ResponseType = "json",
-        *,
         form: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
     ) -> Any:
         """Call ``/v1/functions/{project}/{name}`` and return its own reply.
 
+        The options are keywords, or the JavaScript options object as one mapping
+        (``invoke("f", {"method": "POST", "body": {...}, "responseType": "stream"})``).
         ``body``: JSON-ready data (sent as JSON), or ``bytes``/``str`` sent as they are (set a
         ``Content-Type`` in ``headers``). ``form``: fields sent URL-encoded, or as
         ``multipart/form-data`` with ``files`` (as ``requests`` takes them: ``{"field": file,

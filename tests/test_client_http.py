@@ -634,55 +634,6 @@ def test_raw_stream_hands_on_each_chunk_as_it_arrives():
     assert stream.closed
 
 
-# -- the JavaScript README's relay recipe, on the emulator ---------------------------------------
-RELAY_FUNCTIONS = '''
-import lumi
-from werkzeug.wrappers import Response
-
-
-def ai_stream(request):
-    client = lumi.create_client(project_id=request.project_id, api_base_url=request.api_base_url,
-                                api_key="lk_relay")
-    raw = client.tools.ai.generate_text_stream(
-        messages=[{"role": "user", "content": "Stream a short poem line by line."}], raw=True)
-    return Response(raw, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                  "X-Accel-Buffering": "no"})
-'''
-
-
-def test_relay_recipe_through_a_function_and_a_flask_view(tmp_path):
-    """`raw = generateTextStream(...)` relayed by a server function (and by a Flask view), then
-    `parseStream(invoke(..., responseType: 'stream'))` on the other side."""
-    from flask import Flask, Response
-
-    from lumi.emulator import Emulator
-
-    functions = tmp_path / "functions.py"
-    functions.write_text(RELAY_FUNCTIONS)
-    with Emulator(functions=functions) as emulator:
-        client = lumi.create_client(project_id="p_relay", api_base_url=emulator.url, api_key="k")
-        messages = [{"role": "user", "content": "Stream a short poem line by line."}]
-        expected = client.tools.ai.generate_text_stream(messages=messages).text()
-        assert expected
-
-        raw = client.functions.invoke("ai_stream", response_type="stream")
-        assert raw.headers["Content-Type"].startswith("text/event-stream")
-        with client.tools.ai.parse_stream(raw) as chunks:
-            assert chunks.text() == expected
-        assert raw.closed
-
-        app = Flask(__name__)
-
-        @app.get("/ai-stream")
-        def relay():
-            stream = client.tools.ai.generate_text_stream(messages=messages, raw=True)
-            return Response(stream, headers={"Content-Type": "text/event-stream"})
-
-        response = app.test_client().get("/ai-stream")
-        assert response.headers["Content-Type"] == "text/event-stream"
-        assert lumi.parse_stream(response.data).text() == expected
-
-
 def test_a_header_that_is_not_valid_http_is_refused_without_leaking_it(client):
     with responses.RequestsMock() as mock:
         with pytest.raises(lumi.ValidationError) as info:

@@ -102,3 +102,57 @@ def test_json_that_is_not_an_envelope(body):
 def test_excerpt_is_short_and_single_line():
     text = excerpt(b"<p>" + b"word\n" * 500 + b"</p>")
     assert len(text) <= 200 and "\n" not in text
+
+
+def test_a_deeply_nested_reply_never_runs_finalizers_out_of_stack() -> None:
+    """A reply nested 100,000 deep recurses to the interpreter's limit inside the parser; a
+    garbage collection starting there would run other objects' finalizers with no stack left
+    (an "unraisable" RecursionError, which showed up in the garbage-reply tests). The parser
+    runs with the collector paused: over many parses at some depth, no finalizer fails."""
+    import gc
+    import random
+    import sys
+
+    from lumi.envelope import decode_envelope
+    from lumi.errors import InvalidResponseError
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    failures: list[str] = []
+
+    def finalizer_with_work():  # a suspended generator: its `finally` runs when collected
+        try:
+            yield
+        finally:
+            def down(n: int) -> int:
+                return down(n - 1) if n else 0
+
+            down(40)
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+            self.gen = finalizer_with_work()
+            next(self.gen)
+
+    def nested(n: int) -> None:  # a caller some frames deep, as in a web app or a test run
+        if n:
+            return nested(n - 1)
+        with pytest.raises(InvalidResponseError, match="not JSON"):
+            decode_envelope(200, "OK", deep, "GET /x")
+        return None
+
+    rng = random.Random(7)
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: failures.append(repr(unraisable.exc_value))
+    try:
+        assert gc.isenabled()
+        for _ in range(300):
+            Cycle()
+            padding = [[] for _ in range(rng.randrange(700))]  # shifts when a collection starts
+            nested(250)
+            del padding
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert gc.isenabled()  # paused only during the parse
+    assert failures == []

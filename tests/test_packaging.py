@@ -93,6 +93,7 @@ def test_wheel_name_and_metadata(wheel: zipfile.ZipFile) -> None:
         "click",
         "platformdirs",
         "pypng",
+        "regex",
         "jinja2",
     }
     assert by_extra["cli"] == {"click", "platformdirs"}

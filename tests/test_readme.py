@@ -44,6 +44,21 @@ def test_client_section_runs(emulator_env, capsys):
     assert len(sent) == 1
 
 
+def test_from_js_section_runs(emulator_env, capsys):
+    blocks = python_blocks("from-js")
+    assert len(blocks) == 2
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["user"].email == "grace@example.com"  # type: ignore[attr-defined]
+    printed = capsys.readouterr().out  # each refusal printed its message
+    assert "invoke() takes keyword arguments: invoke(name, method=..., query=..." in printed
+    assert "the unknown key 'published'" in printed and "list(filter={...})" in printed
+    assert "needs a browser pop-up" in printed and "client.for_request(" in printed
+    sent = [m for m in emulator_env.outbox("p_readme") if m["subject"] == "Welcome"]
+    assert sent[0]["fromName"] == "The Team"
+
+
 def test_every_python_block_in_the_readme_compiles():
     # Blocks that are not executed (framework set-up, provider wiring) must at least be valid.
     blocks = re.findall(r"```py(?:thon)?\n(.*?)```", README.read_text(encoding="utf-8"), re.S)

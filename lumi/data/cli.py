@@ -206,7 +206,7 @@ def export_command(
         total = client.count(filter=filter_doc)
         with _bar(total, f"export {entity}") as bar:
             if output is None:
-                pager = client.pager(filter_doc, order, page_size=page_size)
+                pager = client.pager(filter=filter_doc, sort=order, page_size=page_size)
 
                 def records() -> Iterator[dict[str, Any]]:
                     for page in pager.pages():
@@ -394,7 +394,9 @@ def delete_command(
             deleted = 0
             with _bar(matched, f"delete {entity}") as bar:
                 # Keyset pages by _id: deleting what the cursor has passed moves nothing ahead.
-                for page in client.pager(wanted, page_size=max(chunk_size, PAGE_SIZE)).pages():
+                for page in client.pager(
+                    filter=wanted, page_size=max(chunk_size, PAGE_SIZE)
+                ).pages():
                     for chunk in chunks([record["_id"] for record in page], chunk_size):
                         client.delete_many(chunk)
                         deleted += len(chunk)

@@ -101,7 +101,7 @@ class Export:
         if count:
             self.on_progress(count)
         pager = self.documents.pager(
-            self.filter, self.sort, page_size=self.page_size, position=position
+            filter=self.filter, sort=self.sort, page_size=self.page_size, position=position
         )
         with spool.open("r+b" if spooled else "wb") as stream:
             stream.truncate(spooled)  # a page written after the checkpoint goes

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from .._options import as_list
 from .._page import PageAccess
 from .._unset import UNSET
 from ..documents import (
@@ -189,7 +190,10 @@ class Repository(Generic[T]):
 
         A failing chunk raises; the chunks before it stay created.
         """
-        documents = [self.document(item, {}) for item in items]
+        documents = [
+            self.document(item, {})
+            for item in as_list("create_many()", items, "records", f"[{self.model.__name__}(...)]")
+        ]
         problems = self._problems(documents)
         enforce(self.validation, problems, f"{self.entity_name} create_many")
         created: builtins.list[T] = []
@@ -234,7 +238,10 @@ class Repository(Generic[T]):
     ) -> int:
         """Delete records by id (or records), ``chunk_size`` ids per request; returns how many
         ids were sent. No request for an empty list."""
-        id_list = [self._id_of(item) for item in ids]
+        id_list = [
+            self._id_of(item)
+            for item in as_list("delete_many()", ids, "ids or records", "[id, ...]")
+        ]
         for chunk in chunks(id_list, chunk_size or self.chunk_size):
             self._documents.delete_many(chunk)
             if progress is not None:

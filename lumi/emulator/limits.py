@@ -59,3 +59,19 @@ def name(value: str, what: str, max_bytes: int) -> str:
     if _CONTROL.search(value):
         raise bad_request(f"the {what} must not contain control characters: {value!r:.80}")
     return value
+
+
+# --- bounds inside queries and documents (the query engine's: lumi.emulator.bounds) --------
+#: Objects and arrays nested in a filter, sort, update or document, at most (MongoDB's limit
+#: for BSON documents and for the expression tree of a filter is 100 levels).
+MAX_NESTING = 100
+#: Integers MongoDB stores: 64 bits. Beyond them a filter, update or document is refused.
+MIN_INT = -(2**63)
+MAX_INT = 2**63 - 1
+#: Fields one sort may name (MongoDB's limit).
+MAX_SORT_KEYS = 32
+#: Characters of one ``$regex`` pattern.
+MAX_REGEX_CHARS = 32 * 1024
+#: Seconds all the regular expressions of one query may run, in total over its documents: a
+#: pattern that backtracks for ever (``(a|a)+$``) ends there, with the pattern named.
+REGEX_SECONDS = 2.0

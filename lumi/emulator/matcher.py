@@ -21,8 +21,13 @@ arrays of objects. Cross-type order: null/missing < numbers < strings < objects 
 booleans; in a sort an array stands for its smallest element (ascending) or largest (descending),
 an empty array sorts before null.
 
-A new operator is added in :func:`_compile_operator`; without a translation in
-:mod:`lumi.emulator.sqlplan` it is still exact (SQLite only narrows, Python decides).
+Bounds come first (:func:`lumi.emulator.bounds.check_json`: nesting, 64-bit integers, finite
+numbers), so compiling and matching never recurse deeper than MongoDB allows; regular expressions
+run under one time budget per query (:mod:`lumi.emulator.regexes`).
+
+A new operator is added in :func:`_compile_operator` (a test of single values in
+:mod:`lumi.emulator.value_operators`); without a translation in :mod:`lumi.emulator.sqlplan` it is
+still exact (SQLite only narrows, Python decides).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lumi._bson import EMPTY_ARRAY_KEY, MISSING, bson_key, resolve
+from lumi.emulator import value_operators
+from lumi.emulator.bounds import QueryError, check_json, shown
+from lumi.emulator.limits import MAX_NESTING, MAX_SORT_KEYS
+from lumi.emulator.regexes import Pattern, RegexBudget, compile_regex
 
 Document = dict[str, Any]
 Matcher = Callable[[Document], bool]
@@ -41,31 +50,44 @@ Matcher = Callable[[Document], bool]
 _ValuesPredicate = Callable[[list[Any]], bool]
 
 
-class QueryError(ValueError):
-    """An invalid filter, sort or update; the message names the operator or field at fault."""
-
+__all__ = [
+    "CompiledFilter",
+    "Document",
+    "Matcher",
+    "QueryError",
+    "SortSpec",
+    "compile_filter",
+    "compile_sort",
+    "is_number",
+    "is_operator_object",
+    "normalise_id_condition",
+    "sort_documents",
+    "sort_key",
+    "sort_order",
+    "split_path",
+    "true_value",
+]
 
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 
-_KNOWN_UNSUPPORTED = frozenset(
-    {
-        "$where",
-        "$expr",
-        "$text",
-        "$jsonSchema",
-        "$type",
-        "$mod",
-        "$bitsAllSet",
-        "$bitsAnySet",
-        "$bitsAllClear",
-        "$bitsAnyClear",
-        "$geoWithin",
-        "$geoIntersects",
-        "$near",
-        "$nearSphere",
-        "$sampleRate",
-    }
-)
+_JAVASCRIPT = "it runs JavaScript on the server, which the emulator does not"
+_GEO = "geospatial queries need a geo index, which the emulator does not have"
+#: MongoDB operators the emulator refuses, and why (the message says both).
+_REFUSED: Final = {
+    "$where": _JAVASCRIPT,
+    "$function": _JAVASCRIPT,
+    "$accumulator": _JAVASCRIPT,
+    "$expr": "aggregation expressions are not evaluated by the emulator",
+    "$jsonSchema": "the emulator does not validate documents against a schema in queries",
+    "$text": "text search needs a text index, which the emulator does not have (use $regex)",
+    "$search": "Atlas Search is not part of the emulator (use $regex)",
+    "$sampleRate": "sampling is not part of the emulator",
+    "$near": _GEO,
+    "$nearSphere": _GEO,
+    "$geoWithin": _GEO,
+    "$geoIntersects": _GEO,
+    "$within": _GEO,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,10 +97,15 @@ _KNOWN_UNSUPPORTED = frozenset(
 def split_path(path: Any) -> tuple[str, ...]:
     """``"a.b.c"`` -> ``("a", "b", "c")``; an empty path or segment is a QueryError."""
     if not isinstance(path, str) or not path:
-        raise QueryError(f"invalid field path {path!r}: must be a non-empty string")
+        raise QueryError(f"invalid field path {shown(path)}: must be a non-empty string")
     parts = tuple(path.split("."))
     if "" in parts:
-        raise QueryError(f"invalid field path {path!r}: empty segment")
+        raise QueryError(f"invalid field path {shown(path)}: empty segment")
+    if len(parts) > MAX_NESTING:
+        raise QueryError(
+            f"invalid field path {shown(path)}: {len(parts)} segments; the limit is "
+            f"{MAX_NESTING} (no document nests deeper)"
+        )
     return parts
 
 
@@ -99,58 +126,33 @@ class CompiledFilter:
 
 
 def compile_filter(filter: Mapping[str, Any] | None) -> CompiledFilter:
-    """Validate and compile a MongoDB filter; ``None`` or ``{}`` match every document."""
+    """Validate and compile a MongoDB filter; ``None`` or ``{}`` match every document.
+
+    The matcher's regular expressions share one time budget: compile a filter for each query.
+    """
     if filter is None:
         filter = {}
     if not isinstance(filter, Mapping):
         raise QueryError(f"the filter must be an object, not {type(filter).__name__}")
+    check_json(filter, "the filter")
     return CompiledFilter(
-        matches=_compile_document(filter),
+        matches=_Compiler(RegexBudget()).document(filter),
         is_empty=not any(key != "$comment" for key in filter),
     )
 
 
-def _compile_document(filter: Mapping[str, Any]) -> Matcher:
-    predicates: list[Matcher] = []
-    for key, value in filter.items():
-        if not isinstance(key, str):
-            raise QueryError(f"filter keys must be strings, not {key!r}")
-        if key.startswith("$"):
-            if key == "$comment":
-                continue
-            predicates.append(_compile_logical(key, value))
-        else:
-            predicates.append(_compile_field(key, value))
-    if not predicates:
-        return _always
-    if len(predicates) == 1:
-        return predicates[0]
-    return lambda doc: all(predicate(doc) for predicate in predicates)
+def true_value(argument: Any) -> bool:
+    """MongoDB's truth of an operator argument (``$exists``): null, false and 0 are false,
+    every other value (an empty string or array included) is true."""
+    if argument is None or isinstance(argument, bool):
+        return bool(argument)
+    if is_number(argument):
+        return bool(argument != 0)
+    return True
 
 
 def _always(doc: Document) -> bool:
     return True
-
-
-def _compile_logical(key: str, value: Any) -> Matcher:
-    if key not in ("$and", "$or", "$nor"):
-        if key in _KNOWN_UNSUPPORTED:
-            raise QueryError(f"unsupported top-level operator {key} (the emulator does not run it)")
-        if key == "$not":
-            raise QueryError("unknown top-level operator $not: use $nor, or $not inside a field")
-        raise QueryError(f"unknown top-level operator {key}")
-    if not isinstance(value, list) or not value:
-        raise QueryError(f"{key} must be a non-empty array of filters")
-    branches = []
-    for branch in value:
-        if not isinstance(branch, Mapping):
-            raise QueryError(f"every element of {key} must be an object")
-        branches.append(_compile_document(branch))
-    if key == "$and":
-        return lambda doc: all(branch(doc) for branch in branches)
-    if key == "$or":
-        return lambda doc: any(branch(doc) for branch in branches)
-    return lambda doc: not any(branch(doc) for branch in branches)
 
 
 def is_operator_object(value: Any) -> bool:
@@ -159,77 +161,224 @@ def is_operator_object(value: Any) -> bool:
     )
 
 
-def _compile_field(path: str, condition: Any) -> Matcher:
-    parts = split_path(path)
-    if path == "_id":
-        condition = normalise_id_condition(condition)
-    if is_operator_object(condition):
-        predicate = _compile_operators(path, condition)
-    else:
-        predicate = _equals(path, condition)
-    if len(parts) == 1:
-        key = parts[0]
-        return lambda doc: predicate([doc.get(key, MISSING)])
-    return lambda doc: predicate(resolve(doc, parts))
+class _Compiler:
+    """Compiles one filter into closures; its regexes draw on one budget."""
 
+    def __init__(self, budget: RegexBudget) -> None:
+        self._budget = budget
 
-def _compile_operators(path: str, operators: Mapping[str, Any]) -> _ValuesPredicate:
-    for key in operators:
-        if not (isinstance(key, str) and key.startswith("$")):
-            raise QueryError(f"field {path!r} mixes operators and plain fields ({key!r})")
-    predicates: list[_ValuesPredicate] = []
-    for name, argument in operators.items():
-        if name == "$options":
-            if "$regex" not in operators:
-                raise QueryError(f"$options without $regex on field {path!r}")
-            continue
-        predicates.append(_compile_operator(path, name, argument, operators))
-    if len(predicates) == 1:
-        return predicates[0]
-    return lambda values: all(predicate(values) for predicate in predicates)
+    def document(self, filter: Mapping[str, Any]) -> Matcher:
+        predicates: list[Matcher] = []
+        for key, value in filter.items():
+            if not isinstance(key, str):
+                raise QueryError(f"filter keys must be strings, not {key!r}")
+            if key.startswith("$"):
+                if key == "$comment":
+                    continue
+                predicates.append(self._logical(key, value))
+            else:
+                predicates.append(self._field(key, value))
+        if not predicates:
+            return _always
+        if len(predicates) == 1:
+            return predicates[0]
+        return lambda doc: all(predicate(doc) for predicate in predicates)
 
+    def _logical(self, key: str, value: Any) -> Matcher:
+        if key not in ("$and", "$or", "$nor"):
+            if key in _REFUSED:
+                raise QueryError(f"unsupported top-level operator {key}: {_REFUSED[key]}")
+            if key == "$not":
+                raise QueryError(
+                    "unknown top-level operator $not: use $nor, or $not inside a field"
+                )
+            raise QueryError(f"unknown top-level operator {key}")
+        if not isinstance(value, list) or not value:
+            raise QueryError(f"{key} must be a non-empty array of filters")
+        branches = []
+        for branch in value:
+            if not isinstance(branch, Mapping):
+                raise QueryError(f"every element of {key} must be an object")
+            branches.append(self.document(branch))
+        if key == "$and":
+            return lambda doc: all(branch(doc) for branch in branches)
+        if key == "$or":
+            return lambda doc: any(branch(doc) for branch in branches)
+        return lambda doc: not any(branch(doc) for branch in branches)
 
-def _compile_operator(
-    path: str, name: str, argument: Any, siblings: Mapping[str, Any]
-) -> _ValuesPredicate:
-    if name == "$eq":
-        return _equals(path, argument)
-    if name == "$ne":
-        equals = _equals(path, argument)
-        return lambda values: not equals(values)
-    if name in ("$gt", "$gte", "$lt", "$lte"):
-        return _compare(path, name, argument)
-    if name == "$in":
-        return _member_of(path, name, argument)
-    if name == "$nin":
-        member = _member_of(path, name, argument)
-        return lambda values: not member(values)
-    if name == "$exists":
-        wanted = bool(argument)
-        return lambda values: any(value is not MISSING for value in values) is wanted
-    if name == "$regex":
-        return _regex_predicate(_compile_regex(path, argument, siblings.get("$options", "")))
-    if name == "$not":
-        if not isinstance(argument, Mapping) or not argument:
+    def _field(self, path: str, condition: Any) -> Matcher:
+        parts = split_path(path)
+        if path == "_id":
+            condition = normalise_id_condition(condition)
+        if is_operator_object(condition):
+            predicate = self._operators(path, condition)
+        else:
+            predicate = _equals(path, condition)
+        if len(parts) == 1:
+            key = parts[0]
+            return lambda doc: predicate([doc.get(key, MISSING)])
+        return lambda doc: predicate(resolve(doc, parts))
+
+    def _operators(self, path: str, operators: Mapping[str, Any]) -> _ValuesPredicate:
+        for key in operators:
+            if not (isinstance(key, str) and key.startswith("$")):
+                raise QueryError(f"field {path!r} mixes operators and plain fields ({key!r})")
+        predicates: list[_ValuesPredicate] = []
+        for name, argument in operators.items():
+            if name == "$options":
+                if "$regex" not in operators:
+                    raise QueryError(f"$options without $regex on field {path!r}")
+                continue
+            predicates.append(self._operator(path, name, argument, operators))
+        if len(predicates) == 1:
+            return predicates[0]
+        return lambda values: all(predicate(values) for predicate in predicates)
+
+    def _operator(
+        self, path: str, name: str, argument: Any, siblings: Mapping[str, Any]
+    ) -> _ValuesPredicate:
+        if name == "$eq":
+            return _equals(path, argument)
+        if name == "$ne":
+            equals = _equals(path, argument)
+            return lambda values: not equals(values)
+        if name in ("$gt", "$gte", "$lt", "$lte"):
+            return _compare(path, name, argument)
+        if name in ("$in", "$nin"):
+            member = self._member_of(path, name, argument)
+            return member if name == "$in" else lambda values: not member(values)
+        if name == "$exists":
+            wanted = true_value(argument)
+            return lambda values: any(value is not MISSING for value in values) is wanted
+        if name == "$regex":
+            regex = compile_regex(path, argument, siblings.get("$options", ""))
+            return self._regex_predicate(path, regex)
+        if name == "$not":
+            return self._not(path, argument)
+        if name == "$size":
+            size = value_operators.size_argument(path, argument)
+            return lambda values: any(isinstance(v, list) and len(v) == size for v in values)
+        if name == "$all":
+            return self._all_of(path, argument)
+        if name == "$elemMatch":
+            return self._elem_match(path, argument)
+        test = value_operators.compile_test(path, name, argument)
+        if test is not None:  # $type, $mod, $bits...: a test of each value and array element
+            return lambda values: any(test(c) for c in _candidates(values) if c is not MISSING)
+        if name in _REFUSED:
+            raise QueryError(f"unsupported operator {name} on field {path!r}: {_REFUSED[name]}")
+        raise QueryError(f"unknown operator {name} on field {path!r}")
+
+    def _not(self, path: str, argument: Any) -> _ValuesPredicate:
+        if not isinstance(argument, Mapping):
             raise QueryError(f"$not on field {path!r} needs a regex or an operator object")
+        if not argument:
+            raise QueryError(f"$not on field {path!r} cannot be empty")
         if not is_operator_object(argument):
             raise QueryError(f"$not on field {path!r} needs operators, not a plain object")
-        inner = _compile_operators(path, argument)
+        inner = self._operators(path, argument)
         return lambda values: not inner(values)
-    if name == "$size":
-        size = argument
-        if isinstance(size, float) and size.is_integer():
-            size = int(size)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise QueryError(f"$size on field {path!r} needs a non-negative integer")
-        return lambda values: any(isinstance(v, list) and len(v) == size for v in values)
-    if name == "$all":
-        return _all_of(path, argument)
-    if name == "$elemMatch":
-        return _elem_match(path, argument)
-    if name in _KNOWN_UNSUPPORTED:
-        raise QueryError(f"unsupported operator {name} on field {path!r}")
-    raise QueryError(f"unknown operator {name} on field {path!r}")
+
+    def _member_of(self, path: str, name: str, items: Any) -> _ValuesPredicate:
+        if not isinstance(items, list):
+            raise QueryError(f"{name} on field {path!r} needs an array")
+        strings: set[str] = set()
+        numbers: set[int | float] = set()
+        booleans: set[bool] = set()
+        structured: set[tuple[Any, ...]] = set()
+        regexes: list[Pattern[str]] = []
+        has_null = False
+        for item in items:
+            if item is None:
+                has_null = True
+            elif isinstance(item, str):
+                strings.add(item)
+            elif isinstance(item, bool):
+                booleans.add(item)
+            elif isinstance(item, (int, float)):
+                numbers.add(item)
+            elif isinstance(item, Mapping) and is_operator_object(item):
+                # Extended JSON's form of a regular expression: the one operator $in takes
+                if "$regex" not in item or set(item) - {"$regex", "$options"}:
+                    raise QueryError(
+                        f"{name} on field {path!r} cannot contain operators, only $regex"
+                    )
+                regexes.append(compile_regex(path, item["$regex"], item.get("$options", "")))
+            elif isinstance(item, (dict, list)):
+                structured.add(bson_key(item))
+            else:
+                raise QueryError(f"unsupported value of type {type(item).__name__} in {name}")
+        search = self._budget.search
+
+        def test(c: Any) -> bool:
+            if c is None or c is MISSING:
+                return has_null
+            if isinstance(c, str):
+                return c in strings or any(search(regex, c, path) for regex in regexes)
+            if isinstance(c, bool):
+                return c in booleans
+            if isinstance(c, (int, float)):
+                return c in numbers
+            return bool(structured) and bson_key(c) in structured
+
+        return lambda values: any(test(c) for c in _candidates(values))
+
+    def _regex_predicate(self, path: str, regex: Pattern[str]) -> _ValuesPredicate:
+        search = self._budget.search
+        return lambda values: any(
+            isinstance(c, str) and search(regex, c, path) for c in _candidates(values)
+        )
+
+    def _all_of(self, path: str, items: Any) -> _ValuesPredicate:
+        if not isinstance(items, list):
+            raise QueryError(f"$all on field {path!r} needs an array")
+        if not items:
+            return lambda values: False
+        elem_matches = [isinstance(i, Mapping) and "$elemMatch" in i for i in items]
+        of_elem_matches = any(elem_matches)
+        if of_elem_matches and not all(
+            is_match and len(item) == 1 for is_match, item in zip(elem_matches, items, strict=True)
+        ):  # MongoDB's rule: all of them $elemMatch objects, or none
+            raise QueryError(
+                f"$all on field {path!r} mixes $elemMatch objects with other values "
+                "($all/$elemMatch has to be consistent)"
+            )
+        predicates: list[_ValuesPredicate] = []
+        for item in items:
+            if of_elem_matches:
+                predicates.append(self._elem_match(path, item["$elemMatch"]))
+            elif isinstance(item, Mapping) and set(item) and set(item) <= {"$regex", "$options"}:
+                regex = compile_regex(path, item.get("$regex"), item.get("$options", ""))
+                predicates.append(self._regex_predicate(path, regex))
+            elif is_operator_object(item):
+                raise QueryError(
+                    f"$all on field {path!r} takes values, regexes or $elemMatch objects, "
+                    f"not other operators (no $ expressions in $all)"
+                )
+            else:
+                predicates.append(_equals(path, item))
+        return lambda values: all(predicate(values) for predicate in predicates)
+
+    def _elem_match(self, path: str, query: Any) -> _ValuesPredicate:
+        if not isinstance(query, Mapping) or not query:
+            raise QueryError(f"$elemMatch on field {path!r} needs a non-empty object")
+        element_matches: Callable[[Any], bool]
+        logical = {"$and", "$or", "$nor"}
+        if all(isinstance(k, str) and k.startswith("$") and k not in logical for k in query):
+            operators = self._operators(path, query)
+
+            def element_matches(element: Any) -> bool:
+                return operators([element])
+
+        else:
+            document = self.document(query)
+
+            def element_matches(element: Any) -> bool:
+                return isinstance(element, dict) and document(element)
+
+        return lambda values: any(
+            isinstance(value, list) and any(element_matches(e) for e in value) for value in values
+        )
 
 
 def normalise_id_condition(condition: Any) -> Any:
@@ -241,7 +390,7 @@ def normalise_id_condition(condition: Any) -> Any:
     if is_operator_object(condition):
         return {
             name: argument
-            if name in ("$regex", "$options", "$exists", "$size")
+            if name in ("$regex", "$options", "$exists", "$size", "$type", "$mod")
             else normalise_id_condition(argument)
             for name, argument in condition.items()
         }
@@ -256,8 +405,6 @@ def _equals(path: str, wanted: Any) -> _ValuesPredicate:
     if isinstance(wanted, bool):
         return lambda values: any(c is wanted for c in _candidates(values))
     if isinstance(wanted, (int, float)):
-        if wanted != wanted:
-            return lambda values: any(is_number(c) and c != c for c in _candidates(values))
         return lambda values: any(is_number(c) and c == wanted for c in _candidates(values))
     if isinstance(wanted, (dict, list)):
         if is_operator_object(wanted):
@@ -320,116 +467,6 @@ def _compare(path: str, name: str, bound: Any) -> _ValuesPredicate:
     return lambda values: any(test(c) for c in _candidates(values) if c is not MISSING)
 
 
-def _member_of(path: str, name: str, items: Any) -> _ValuesPredicate:
-    if not isinstance(items, list):
-        raise QueryError(f"{name} on field {path!r} needs an array")
-    strings: set[str] = set()
-    numbers: set[int | float] = set()
-    booleans: set[bool] = set()
-    structured: set[tuple[Any, ...]] = set()
-    regexes: list[re.Pattern[str]] = []
-    has_null = has_nan = False
-    for item in items:
-        if item is None:
-            has_null = True
-        elif isinstance(item, str):
-            strings.add(item)
-        elif isinstance(item, bool):
-            booleans.add(item)
-        elif isinstance(item, (int, float)):
-            if item != item:
-                has_nan = True
-            else:
-                numbers.add(item)
-        elif isinstance(item, Mapping) and is_operator_object(item):
-            if "$regex" not in item or set(item) - {"$regex", "$options"}:
-                raise QueryError(f"{name} on field {path!r} cannot contain operators, only $regex")
-            regexes.append(_compile_regex(path, item["$regex"], item.get("$options", "")))
-        elif isinstance(item, (dict, list)):
-            structured.add(bson_key(item))
-        else:
-            raise QueryError(f"unsupported value of type {type(item).__name__} in {name}")
-
-    def test(c: Any) -> bool:
-        if c is None or c is MISSING:
-            return has_null
-        if isinstance(c, str):
-            return c in strings or any(regex.search(c) for regex in regexes)
-        if isinstance(c, bool):
-            return c in booleans
-        if isinstance(c, (int, float)):
-            return c in numbers or (has_nan and c != c)
-        return bool(structured) and bson_key(c) in structured
-
-    return lambda values: any(test(c) for c in _candidates(values))
-
-
-_REGEX_FLAGS: Final = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-
-
-def _compile_regex(path: str, pattern: Any, options: Any) -> re.Pattern[str]:
-    if not isinstance(pattern, str):
-        raise QueryError(f"$regex on field {path!r} needs a string pattern")
-    if not isinstance(options, str):
-        raise QueryError(f"$options on field {path!r} must be a string")
-    flags = 0
-    for option in options:
-        if option == "u":  # MongoDB's UTF-8 flag: Python patterns are Unicode already
-            continue
-        if option not in _REGEX_FLAGS:
-            raise QueryError(f"invalid $options flag {option!r} on field {path!r} (i, m, s, x)")
-        flags |= _REGEX_FLAGS[option]
-    try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise QueryError(f"invalid $regex on field {path!r}: {exc}") from None
-
-
-def _regex_predicate(regex: re.Pattern[str]) -> _ValuesPredicate:
-    search = regex.search
-    return lambda values: any(
-        isinstance(c, str) and search(c) is not None for c in _candidates(values)
-    )
-
-
-def _all_of(path: str, items: Any) -> _ValuesPredicate:
-    if not isinstance(items, list):
-        raise QueryError(f"$all on field {path!r} needs an array")
-    if not items:
-        return lambda values: False
-    predicates: list[_ValuesPredicate] = []
-    for item in items:
-        if isinstance(item, Mapping) and set(item) == {"$elemMatch"}:
-            predicates.append(_elem_match(path, item["$elemMatch"]))
-        elif is_operator_object(item):
-            raise QueryError(f"$all on field {path!r} takes values or $elemMatch objects")
-        else:
-            predicates.append(_equals(path, item))
-    return lambda values: all(predicate(values) for predicate in predicates)
-
-
-def _elem_match(path: str, query: Any) -> _ValuesPredicate:
-    if not isinstance(query, Mapping) or not query:
-        raise QueryError(f"$elemMatch on field {path!r} needs a non-empty object")
-    element_matches: Callable[[Any], bool]
-    logical = {"$and", "$or", "$nor"}
-    if all(isinstance(k, str) and k.startswith("$") and k not in logical for k in query):
-        operators = _compile_operators(path, query)
-
-        def element_matches(element: Any) -> bool:
-            return operators([element])
-
-    else:
-        document = _compile_document(query)
-
-        def element_matches(element: Any) -> bool:
-            return isinstance(element, dict) and document(element)
-
-    return lambda values: any(
-        isinstance(value, list) and any(element_matches(e) for e in value) for value in values
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Sort
 
@@ -444,7 +481,11 @@ def compile_sort(sort: Mapping[str, Any] | None) -> SortSpec:
     if sort is None:
         return []
     if not isinstance(sort, Mapping):
-        raise QueryError(f"sort must be an object mapping fields to 1 or -1, not {sort!r}")
+        raise QueryError(f"sort must be an object mapping fields to 1 or -1, not {shown(sort)}")
+    if len(sort) > MAX_SORT_KEYS:
+        raise QueryError(
+            f"the sort names {len(sort)} fields; the limit is {MAX_SORT_KEYS}, as in MongoDB"
+        )
     spec: SortSpec = []
     for field, direction in sort.items():
         parts = split_path(field)
@@ -453,7 +494,9 @@ def compile_sort(sort: Mapping[str, Any] | None) -> SortSpec:
         elif is_number(direction) and direction in (1, -1):
             spec.append((parts, direction == -1))
         else:
-            raise QueryError(f"sort direction for {field!r} must be 1 or -1, not {direction!r}")
+            raise QueryError(
+                f"sort direction for {field!r} must be 1 or -1, not {shown(direction)}"
+            )
     return spec
 
 

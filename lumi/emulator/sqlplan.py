@@ -42,6 +42,7 @@ from lumi.emulator.matcher import (
     SortSpec,
     is_operator_object,
     normalise_id_condition,
+    true_value,
 )
 
 __all__ = [
@@ -493,9 +494,9 @@ def _operator(
         result = _not(result) if result is not None and op == "$nin" else result
     elif op == "$exists":
         if operand.constant is not None:
-            result = Sql("1") if argument else _FALSE
+            result = Sql("1") if true_value(argument) else _FALSE
         else:
-            test = "IS NOT NULL" if argument else "IS NULL"
+            test = "IS NOT NULL" if true_value(argument) else "IS NULL"
             result = Sql(f"json_type(body, {_path(name)}) {test}")
     elif op == "$size":
         result = _size(name, argument, operand)

@@ -20,9 +20,11 @@ other system fields, when the app writes them (on create or update), must have t
 ``Record`` schema: ``createdAt``/``updatedAt`` strings, ``creator`` a string or null (else
 QueryError), so that every stored document reads back as a valid ``Record``.
 
-Thread-safe: by default one connection behind a lock. A pool (``max_connections > 1``; WAL lets
-readers run beside the writer) measured slower under CPython's GIL, because SQLite hands the
-GIL back on every row and the threads convoy (benchmarks/emulator_store.py). Writes take
+Thread-safe: a pool of two connections by default (WAL lets readers run beside the writer), so
+that a query deciding rows in Python (a regular expression backtracking for its whole budget,
+say) never holds the only connection: a get by id meanwhile kept its p99 within x1.3 of a quiet
+server's, against x500 with one connection behind a lock (benchmarks/emulator_regex.py). More
+connections gained nothing more under CPython's GIL (benchmarks/emulator_store.py). Writes take
 SQLite's write lock up front (``BEGIN IMMEDIATE``), so read-modify-write updates lose nothing,
 also with other processes (the ``lumi emulator`` commands) on the same file.
 """
@@ -42,6 +44,7 @@ from types import TracebackType
 from typing import Any
 
 from lumi._js import a_json_type, iso_now
+from lumi.emulator.bounds import check_json
 from lumi.emulator.finder import FinderMemory, decode_document, find_page
 from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
 from lumi.emulator.sqlplan import index_candidates, is_sql_text, sql_field
@@ -105,7 +108,8 @@ def now_iso() -> str:
     return iso_now()
 
 
-def _encode(document: Document) -> str:
+def _encode(document: Document, what: str) -> str:
+    check_json(document, what)  # nesting and numbers within MongoDB's bounds
     try:
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:  # NaN or Infinity: not JSON, and SQLite's JSON1 would reject it
@@ -167,7 +171,7 @@ class EntityStore:
     #: Field indexes per entity, at most (each one costs every insert into the entity).
     max_field_indexes: int = 8
 
-    def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 1) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_connections: int = 2) -> None:
         self._path = os.fspath(path)
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
@@ -395,7 +399,7 @@ class EntityStore:
             current = decode_document(row[1])
             updated = apply_update(current, update, now)
             _check_system_fields(updated, "after the update", unchanged_from=current)
-            body = _encode(updated)
+            body = _encode(updated, "the updated document")
             conn.execute(
                 "UPDATE documents SET body = ?, plain = ? WHERE seq = ?",
                 (body, plain_json(body), row[0]),
@@ -498,7 +502,7 @@ def _prepare(doc: Any, creator: str | None, now: str, index: int) -> tuple[str, 
     prepared.setdefault("createdAt", now)
     prepared.setdefault("updatedAt", now)
     _check_system_fields(prepared, f"of document #{index}")
-    return doc_id, _encode(prepared)
+    return doc_id, _encode(prepared, f"document #{index}")
 
 
 def _check_system_fields(doc: Document, where: str, unchanged_from: Document | None = None) -> None:

@@ -8,6 +8,8 @@ from typing import Any, Final
 
 from lumi._bson import MISSING
 from lumi._js import a_json_type
+from lumi.emulator.bounds import check_json
+from lumi.emulator.limits import MAX_INT, MIN_INT
 from lumi.emulator.matcher import Document, QueryError, is_number, split_path
 
 __all__ = ["apply_update"]
@@ -24,6 +26,7 @@ def apply_update(document: Document, update: Mapping[str, Any], now: str) -> Doc
     """
     if not isinstance(update, Mapping):
         raise QueryError(f"the update must be an object, not {type(update).__name__}")
+    check_json(update, "the update")
     steps = _update_steps(update)
     _check_conflicts([path for _, path, _ in steps])
     result: Document = _deep_copy(document)
@@ -188,4 +191,8 @@ def _increment_path(root: Document, parts: tuple[str, ...], amount: Any) -> None
     total = current + amount
     if isinstance(total, float) and not math.isfinite(total):
         raise QueryError(f"$inc on field {'.'.join(parts)!r} overflows")
+    if isinstance(total, int) and not MIN_INT <= total <= MAX_INT:
+        raise QueryError(
+            f"$inc on field {'.'.join(parts)!r} overflows the 64-bit integers MongoDB stores"
+        )
     _set_path(root, parts, total)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -11,6 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .._generated.models import GenerateImageResult, GenerateTextResult, Message, StreamChunk
+from .._options import as_list, js_options
 from ..envelope import read_reply
 from ..errors import (
     APITimeoutError,
@@ -19,6 +19,7 @@ from ..errors import (
     ValidationError,
     with_context,
 )
+from ..jsonenc import loads_reply
 from ..serde import structure, unstructure
 from ..sse import SSEError, iter_events
 from ..streams import Closing, RawStream
@@ -34,10 +35,11 @@ _sleep = time.sleep
 
 def _messages(messages: Sequence[Mapping[str, Any] | Message]) -> list[Any]:
     """Messages as the wire wants them; each is checked against ``Message`` first (10400)."""
-    if isinstance(messages, (str, bytes)) or not messages:
+    items = as_list("messages=", messages, "{role, content} messages", "[{'role': 'user', ...}]")
+    if not items:
         raise ValidationError("messages must be a non-empty list of {role, content} messages")
     out = []
-    for index, message in enumerate(messages):
+    for index, message in enumerate(items):
         wire = unstructure(message)
         try:
             structure(wire, Message)
@@ -69,7 +71,7 @@ def parse_stream(
         return TextStream(RawStream(Exchange(source, 1), method, path))
     if isinstance(source, (bytes, bytearray, memoryview, str)):
         return TextStream([bytes(source) if not isinstance(source, str) else source])
-    if not isinstance(source, Iterable):
+    if isinstance(source, Mapping) or not isinstance(source, Iterable):
         raise ValidationError(
             f"parse_stream() takes a raw stream (bytes, str, or an iterable of them), "
             f"got {type(source).__name__}"
@@ -90,7 +92,7 @@ def _chunks(source: Iterable[Any]) -> Iterator[StreamChunk]:
     try:
         for event in iter_events(_pieces(source)):
             try:
-                payload = json.loads(event.data)
+                payload = loads_reply(event.data)
             except (ValueError, RecursionError):
                 short = event.data[:120]
                 raise InvalidResponseError(
@@ -158,6 +160,7 @@ class AITool:
         key = self._client._lumi_api_key()
         return {"lumiApiKey": key, "modelName": model, "chatMessages": _messages(messages)}
 
+    @js_options
     def generate_text(
         self, *, messages: Sequence[Mapping[str, Any] | Message], model: str = DEFAULT_TEXT_MODEL
     ) -> GenerateTextResult:
@@ -185,6 +188,7 @@ class AITool:
         raw: Literal[True],
     ) -> RawStream: ...
 
+    @js_options
     def generate_text_stream(
         self,
         *,
@@ -207,6 +211,7 @@ class AITool:
         """Parse a raw AI stream (see :func:`parse_stream`)."""
         return parse_stream(raw)
 
+    @js_options
     def generate_image(
         self,
         *,

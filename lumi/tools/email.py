@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._options import as_list, js_options
 from ..errors import ValidationError
 from ..serde import format_datetime
 
@@ -16,7 +17,11 @@ if TYPE_CHECKING:
 def _addresses(value: str | Sequence[str] | None, name: str) -> list[str] | None:
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
+    items = (
+        [value]
+        if isinstance(value, str)
+        else as_list(f"email {name}=", value, "addresses", "['a@example.com']")
+    )
     if not all(isinstance(item, str) and item for item in items):
         raise ValidationError(f"email {name} must be addresses (strings), got {value!r:.80}")
     return items
@@ -28,6 +33,7 @@ class EmailTool:
     def __init__(self, client: LumiClient) -> None:
         self._client = client
 
+    @js_options
     def send(
         self,
         *,
@@ -39,7 +45,9 @@ class EmailTool:
         reply_to: str | Sequence[str] | None = None,
         scheduled_at: dt.datetime | str | None = None,
     ) -> None:
-        """Send (or schedule) an email. Needs ``to``, ``subject`` and ``html`` or ``text``."""
+        """Send (or schedule) an email. Needs ``to``, ``subject`` and ``html`` or ``text``.
+
+        The JavaScript options object works too: ``send({"to": ..., "fromName": ...})``."""
         recipients = _addresses(to, "to")
         missing = [
             name

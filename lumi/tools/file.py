@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 from .._generated.models import UploadItem
 from .._js import a_json_type
+from .._options import as_list
 from ..envelope import read_reply
 from ..errors import InvalidResponseError, ValidationError
 from ..transport import FilePart
@@ -85,6 +86,16 @@ class _Upload:
         return ("files", (self.name, self._data, self.content_type))
 
 
+def _one_upload_tuple(value: Any) -> bool:
+    """Whether ``value`` has the shape of one ``(name, content[, type])`` upload tuple."""
+    return (
+        isinstance(value, tuple)
+        and len(value) in (2, 3)
+        and isinstance(value[0], str)
+        and (isinstance(value[1], (bytes, bytearray, memoryview)) or hasattr(value[1], "read"))
+    )
+
+
 def _upload_results(data: Any) -> list[UploadItem]:
     if not isinstance(data, list):
         raise InvalidResponseError(
@@ -104,7 +115,11 @@ class FileTool:
 
         A file the service refuses (too large, ...) has ``upload_error`` set; the others succeed.
         """
-        uploads = [_Upload(source) for source in files]
+        example = "upload(['report.pdf', ('a.txt', b'hi')])"
+        if _one_upload_tuple(files):  # a tuple is a list of files too: refuse, do not guess
+            raise ValidationError(f"upload() takes a list of files: wrap one in a list, {example}")
+        sources = as_list("upload()", files, "files", example)
+        uploads = [_Upload(source) for source in sources]
         if not uploads:
             raise ValidationError("upload needs at least one file")
         opened: list[IO[bytes]] = []
@@ -122,7 +137,11 @@ class FileTool:
 
     def delete(self, file_urls: Sequence[str] | str) -> None:
         """Delete stored files by the ``file_url`` their upload returned."""
-        urls = [file_urls] if isinstance(file_urls, str) else list(file_urls)
+        urls = (
+            [file_urls]
+            if isinstance(file_urls, str)
+            else as_list("delete()", file_urls, "file URLs", "delete(['https://...'])")
+        )
         if not urls or not all(isinstance(url, str) and url for url in urls):
             raise ValidationError(f"delete needs file URLs (strings), got {file_urls!r:.80}")
         self._client._call("deleteFiles", json={"fileUrls": urls})

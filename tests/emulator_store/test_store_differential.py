@@ -19,7 +19,8 @@ from lumi.emulator.query import compile_filter
 
 INTS = st.integers(2, 6)  # never 0 or 1: those equal False/True in mongomock
 STRINGS = st.sampled_from(["a", "ab", "b", "B", "ba", ""])
-SCALARS = st.one_of(st.none(), st.booleans(), INTS, STRINGS)
+FLOATS = st.sampled_from([2.5, 3.0])  # 3.0 equals 3, and its $type is "double"
+SCALARS = st.one_of(st.none(), st.booleans(), INTS, FLOATS, STRINGS)
 VALUES = st.one_of(SCALARS, st.lists(st.one_of(st.none(), INTS, STRINGS), max_size=3))
 DOCS = st.fixed_dictionaries(
     {},
@@ -44,6 +45,16 @@ OPERATOR_CONDITIONS = st.one_of(
         st.sampled_from(["", "i"]),
     ),
     st.builds(lambda lo, hi: {"$gte": lo, "$lt": hi}, INTS, INTS),
+    # issue 11's operators, where mongomock follows MongoDB (its "null" and numeric $type
+    # codes, $mod and the $bits operators are missing or wrong, and its $elemMatch matches a
+# scalar, its $size a boolean: test_store_operators.py and test_known_mongomock_differences)
+    st.builds(
+        lambda t: {"$type": t},
+        st.sampled_from(["string", "number", "int", "bool", "array", "object", "double"]),
+    ),
+    st.builds(lambda v: {"$all": v}, st.lists(st.one_of(INTS, STRINGS), min_size=1, max_size=2)),
+    st.builds(lambda o, v: {"$not": {o: v}}, st.sampled_from(["$gt", "$lte", "$eq"]), BOUNDS),
+    st.builds(lambda p: {"$not": {"$regex": p}}, st.sampled_from(["^a", "b$", "A"])),
 )
 CONDITIONS = st.one_of(SCALARS, OPERATOR_CONDITIONS)
 LEAF_FILTERS = st.dictionaries(FIELDS, CONDITIONS, min_size=1, max_size=2)
@@ -58,7 +69,7 @@ FILTERS = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(filter=FILTERS, docs=st.lists(DOCS, min_size=1, max_size=8))
 def test_matcher_agrees_with_mongomock(filter: dict[str, Any], docs: list[dict[str, Any]]) -> None:
     ours = compile_filter(filter).matches
@@ -72,6 +83,9 @@ def test_matcher_agrees_with_mongomock(filter: dict[str, Any], docs: list[dict[s
         ({"a": 1}, {"a": True}, False),  # BSON: a boolean is not a number
         ({"o": {"x": 1, "y": 2}}, {"o": {"y": 2, "x": 1}}, False),  # field order matters
         ({"n.x": None}, {"n": 5}, True),  # the path is missing
+        ({"a": {"$all": [{"$elemMatch": {"$gte": 2}}]}}, {"a": 2}, False),  # not an array
+        ({"a": {"$type": "int"}}, {"a": 2**31}, False),  # a long: 32 bits hold up to 2**31 - 1
+        ({"a": {"$size": 1}}, {"a": True}, False),  # a boolean is not an array
     ],
 )
 def test_known_mongomock_differences(

@@ -73,8 +73,10 @@ def test_create_many_is_all_or_nothing(store: EntityStore) -> None:
     ("doc", "message"),
     [
         ({"$set": {"a": 1}}, "invalid field name '\\$set'"),
-        ({"a": float("nan")}, "not valid JSON"),
-        ({"a": float("inf")}, "not valid JSON"),
+        ({"a": float("nan")}, "document #0 holds nan, not a finite number"),
+        ({"a": float("inf")}, "document #0 holds inf, not a finite number"),
+        ({"a": 2**63}, "document #0 holds the integer 9223372036854775808, beyond the 64-bit"),
+        ({"a": [{"b": -(2**63) - 1}]}, "holds the integer -9223372036854775809"),
         ({"a": object()}, "not JSON"),
     ],
 )

@@ -156,8 +156,14 @@ def test_store_update_of_missing_or_malformed_id_is_none(store: EntityStore) -> 
 
 def test_failed_update_changes_nothing(store: EntityStore) -> None:
     doc = store.create(P, "tasks", {"title": "a"}, None)
-    with pytest.raises(QueryError, match="not valid JSON"):
+    with pytest.raises(QueryError, match="the update holds nan, not a finite number"):
         store.update(P, "tasks", doc["_id"], {"score": float("nan")})
+    with pytest.raises(QueryError, match="the update holds the integer of 400 digits"):
+        store.update(P, "tasks", doc["_id"], {"$inc": {"score": 10**399}})
+    store.update(P, "tasks", doc["_id"], {"score": 2**63 - 1})
+    with pytest.raises(QueryError, match="\\$inc on field 'score' overflows the 64-bit"):
+        store.update(P, "tasks", doc["_id"], {"$inc": {"score": 1}})
+    doc = store.get(P, "tasks", doc["_id"])
     with pytest.raises(QueryError, match="\\$foo"):
         store.update(P, "tasks", doc["_id"], {"$foo": {"a": 1}})
     assert store.get(P, "tasks", doc["_id"]) == doc
