@@ -1,4 +1,5 @@
 """The Events view's logic: the ingested events grouped into sessions and turns, read defensively.
+Each field is read once per page (cached properties): a page reads thousands of events.
 
 The ingest stores any JSON object, so every field is checked before use: a latency that is not
 a finite, non-negative number, a time that is not one, a transcript that is not a list of
@@ -13,6 +14,7 @@ import json
 import math
 import statistics
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lumi.emulator.console.inventory import EMULATOR_DB, data_dir
@@ -20,7 +22,7 @@ from lumi.emulator.console.readonly import read_only
 from lumi.emulator.context import Services
 
 #: Events the overview reads (the newest).
-WINDOW = 20_000
+WINDOW = 10_000
 #: Events listed under "Recent events".
 RECENT = 50
 #: Sessions listed on the overview.
@@ -31,54 +33,43 @@ _MIN_MS, _MAX_MS = 1e12, 1e13
 
 @dataclass
 class Stored:
-    """One ingested event."""
+    """One ingested event, its fields read once."""
 
     seq: int
     received_at: str
     event: dict[str, Any]
+    kind: str = field(init=False)
+    name: str = field(init=False)
+    session_id: str | None = field(init=False)
+    time_ms: float | None = field(init=False)
 
-    @property
-    def kind(self) -> str:
-        return text(self.event.get("type")) or "?"
-
-    @property
-    def name(self) -> str:
-        return text(self.event.get("name"))
-
-    @property
-    def session_id(self) -> str | None:
-        value = self.event.get("session_id")
-        return value if isinstance(value, str) and value else None
-
-    @property
-    def time_ms(self) -> float | None:
-        return epoch_ms(self.event.get("timestamp"))
+    def __post_init__(self) -> None:
+        event = self.event
+        self.kind = text(event.get("type")) or "?"
+        self.name = text(event.get("name"))
+        sid = event.get("session_id")
+        self.session_id = sid if isinstance(sid, str) and sid else None
+        self.time_ms = epoch_ms(event.get("timestamp"))
 
 
 @dataclass
 class Turn:
+    """A turn event, its fields read once."""
+
     stored: Stored
+    event: dict[str, Any] = field(init=False)
+    seq: int | None = field(init=False)
+    start_ms: float | None = field(init=False)
+    latency_ms: float | None = field(init=False)
+    failed: bool = field(init=False)
 
-    @property
-    def event(self) -> dict[str, Any]:
-        return self.stored.event
-
-    @property
-    def seq(self) -> int | None:
-        value = self.event.get("turn_seq")
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    @property
-    def start_ms(self) -> float | None:
-        return epoch_ms(self.event.get("start_ts")) or self.stored.time_ms
-
-    @property
-    def latency_ms(self) -> float | None:
-        return duration(self.event.get("latency_ms"))
-
-    @property
-    def failed(self) -> bool:
-        return self.event.get("status") == "error"
+    def __post_init__(self) -> None:
+        event = self.event = self.stored.event
+        number = event.get("turn_seq")
+        self.seq = number if isinstance(number, int) and not isinstance(number, bool) else None
+        self.start_ms = epoch_ms(event.get("start_ts")) or self.stored.time_ms
+        self.latency_ms = duration(event.get("latency_ms"))
+        self.failed = event.get("status") == "error"
 
     def spans(self) -> list[Span]:
         """The turn's LLM and tool calls, placed relative to its start (for the timeline)."""
@@ -114,21 +105,21 @@ class Session:
     others: list[Stored] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def first_ms(self) -> float | None:
         times = [t for t in (s.time_ms for s in self.all_events()) if t is not None]
         return min(times) if times else None
 
-    @property
+    @cached_property
     def last_ms(self) -> float | None:
         times = [t for t in (s.time_ms for s in self.all_events()) if t is not None]
         return max(times) if times else None
 
-    @property
+    @cached_property
     def errors(self) -> int:
         return sum(turn.failed for turn in self.turns)
 
-    @property
+    @cached_property
     def median_latency_ms(self) -> float | None:
         values = [t.latency_ms for t in self.turns if t.latency_ms is not None]
         return statistics.median(values) if values else None
