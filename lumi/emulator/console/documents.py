@@ -37,6 +37,7 @@ class ConsoleInputError(Exception):
 
 def parse_json(text: str, what: str) -> Any:
     """``text`` as JSON, or ConsoleInputError naming ``what`` and the place of the mistake."""
+
     def refuse(name: str) -> Any:  # Python's json reads NaN and Infinity; JSON has neither
         raise ConsoleInputError(f"{what} is not valid JSON: {name} is not a JSON value")
 
