@@ -328,9 +328,7 @@ class _Page:
             # from this process's memory may have been dropped meanwhile (reset() by another
             # connection of the pool, another process on the same file).
             message = str(exc)
-            if not indexed_by or not (
-                "no query solution" in message or "no such index" in message
-            ):
+            if not indexed_by or not ("no query solution" in message or "no such index" in message):
                 raise
             return self._conn.execute(f"{head} {tail}", params)
 
