@@ -133,9 +133,13 @@ def _primitive_reader(tp: type) -> Reader:
                 return value
         elif tp is float and isinstance(value, int):
             try:
-                return float(value)
+                number = float(value)
             except OverflowError:
-                raise SchemaError(f"expected float, got an int too large: {value!r:.60}") from None
+                number = None
+            if number is not None and number == value:
+                return number
+            # Written back as a float, it would not be the integer that was read.
+            raise SchemaError(f"expected float, got an int a float cannot hold: {value!r:.60}")
         elif isinstance(value, tp):
             return value
         raise SchemaError(f"expected {tp.__name__}, got {type(value).__name__} {value!r:.60}")

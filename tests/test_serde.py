@@ -445,3 +445,19 @@ def test_first_use_from_many_threads_builds_one_function():
     for thread in threads:
         thread.join()
     assert results == [Fresh(n=1)] * 8
+
+
+def test_an_int_a_float_cannot_hold_is_not_rounded_into_a_float_field() -> None:
+    import attrs
+
+    import lumi
+
+    @attrs.define(kw_only=True)
+    class Reading:
+        value: float = attrs.field(metadata={"wire": "value"})
+        extra: dict = attrs.field(factory=dict, metadata={"extra": True})
+
+    assert lumi.structure({"value": 2**53}, Reading).value == float(2**53)
+    assert lumi.structure({"value": 2**60}, Reading).value == float(2**60)  # exact: fine
+    with pytest.raises(lumi.SchemaError, match="a float cannot hold"):
+        lumi.structure({"value": 2**53 + 1}, Reading)

@@ -88,6 +88,13 @@ def strip(tp: Any) -> Any:
     return tp
 
 
+def _float_holds(value: int) -> bool:
+    try:
+        return float(value) == value
+    except OverflowError:
+        return False
+
+
 def fits(tp: Any, value: Any) -> bool:
     """Whether a wire value fits a field of type ``tp`` (and is written back unchanged)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -95,8 +102,8 @@ def fits(tp: Any, value: Any) -> bool:
         return True
     if tp in (str, int, bool):
         return type(value) is tp
-    if tp is float:
-        return type(value) in (int, float)
+    if tp is float:  # an int a float holds exactly (2**53 + 1 is not: it would come back changed)
+        return type(value) is float or (type(value) is int and _float_holds(value))
     if tp is dt.datetime:
         return type(value) is str and CANONICAL.fullmatch(value) is not None
     if origin is typing.Literal:

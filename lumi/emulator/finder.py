@@ -323,9 +323,12 @@ class _Page:
         try:
             return self._conn.execute(f"{head} {indexed_by} {tail}", params)
         except sqlite3.OperationalError as exc:
-            # SQLite folds some conditions first (a constant false one, say) and may then find
-            # no plan that uses a partial index: the hint was only about speed.
-            if not indexed_by or "no query solution" not in str(exc):
+            # The hint is only about speed. SQLite folds some conditions first (a constant false
+            # one, say) and may then find no plan that uses a partial index; and an index named
+            # from this process's memory may have been dropped meanwhile (reset() by another
+            # connection of the pool, another process on the same file).
+            message = str(exc)
+            if not indexed_by or not ("no query solution" in message or "no such index" in message):
                 raise
             return self._conn.execute(f"{head} {tail}", params)
 
