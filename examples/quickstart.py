@@ -3,13 +3,17 @@
 Starts the emulator in-process, then drives every part of the client through it: OTP sign-up,
 sign-in, entity CRUD with filters, sort and pages, email (read back from the outbox), file upload,
 download and delete, AI text, stream and image, and a function call. Each step prints a line.
+It prints the emulator console's URL first; with --keep the emulator stays up afterwards, so that
+the console shows what the demo did.
 Point LUMI_API_BASE_URL at a real project instead and the same client calls go to Lumi.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 import requests
@@ -94,11 +98,20 @@ def run(base_url: str, emulator: Emulator) -> None:
 
 
 def main() -> int:
+    keep = "--keep" in sys.argv[1:]
     print("Starting the local Lumi emulator...")
     with Emulator(functions=HERE / "quickstart_functions.py") as emulator:
-        print(f"  emulator at {emulator.url}\n")
+        print(f"  emulator at {emulator.url}")
+        print(f"Console: {emulator.console_url}\n")
         run(emulator.url, emulator)
-    print("\nDone: every call above went through the lumi client over HTTP to the emulator.")
+        print("\nDone: every call above went through the lumi client over HTTP to the emulator.")
+        if keep:
+            print(f"The console shows what the demo did: {emulator.console_url}")
+            print("Press Ctrl+C to stop the emulator.")
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+        else:
+            print("Run `python examples/quickstart.py --keep` to look around in the console after.")
     return 0
 
 

@@ -22,7 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "cli": ("click", "platformdirs"),
     "codegen": ("datamodel_code_generator", "click", "yaml"),
     "validation": ("jsonschema",),
-    "emulator": ("werkzeug", "waitress", "click", "platformdirs", "png", "regex"),
+    "emulator": ("werkzeug", "waitress", "click", "platformdirs", "png", "regex", "jinja2"),
     "events": ("platformdirs", "filelock"),
     "posthog": ("posthog",),
     "otel": ("opentelemetry.trace",),

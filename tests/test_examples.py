@@ -21,6 +21,7 @@ def test_quickstart_runs_every_step():
     out = result.stdout
     for expected in (
         "sign_up_with_password",
+        "Console: http://127.0.0.1:",
         "list(filter, sort)                         ['Hyperion', 'Neuromancer']",
         "['Dune', 'Hyperion'] of 3",
         "stats {'reads': 1}",

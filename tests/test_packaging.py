@@ -29,6 +29,7 @@ def test_every_package_is_listed() -> None:
         for path in (REPO / "lumi").rglob("__init__.py")
     }
     found |= {"lumi._codegen", "lumi._codegen.templates", "lumi._schema"}
+    found |= {"lumi.emulator.console.static", "lumi.emulator.console.templates"}  # data only
     assert found == listed, f"pyproject [tool.setuptools] packages: {sorted(found ^ listed)}"
     assert config["package-dir"] == {"lumi._codegen": "codegen", "lumi._schema": "schema"}
 
@@ -86,7 +87,15 @@ def test_wheel_name_and_metadata(wheel: zipfile.ZipFile) -> None:
         if found:
             name = re.split(r"[<>=\[; ]", requirement)[0]
             by_extra.setdefault(found.group(1), set()).add(name)
-    assert by_extra["emulator"] == {"werkzeug", "waitress", "click", "platformdirs", "pypng", "regex"}
+    assert by_extra["emulator"] == {
+        "werkzeug",
+        "waitress",
+        "click",
+        "platformdirs",
+        "pypng",
+        "regex",
+        "jinja2",
+    }
     assert by_extra["cli"] == {"click", "platformdirs"}
     assert by_extra["all"] == {"lumi-sdk"}  # lumi-sdk[cli,codegen,...]
     assert f"{info}/licenses/LICENSE" in wheel.namelist()
@@ -120,6 +129,13 @@ def test_wheel_contents(wheel: zipfile.ZipFile) -> None:
     assert packaged == sources
     for name in ("lumi/py.typed", "lumi/_codegen/templates/dataclass.jinja2"):
         assert name in names
+    # The emulator console's pages, script and style (package data, not Python modules).
+    console = REPO / "lumi" / "emulator" / "console"
+    assets = {p for folder in ("templates", "static") for p in (console / folder).iterdir()}
+    assert {p.name for p in assets} >= {"base.html", "events.html", "console.js", "console.css"}
+    for path in assets:
+        name = "lumi/" + path.relative_to(REPO / "lumi").as_posix()
+        assert wheel.read(name) == path.read_bytes(), name
     for schema in ("lumi.openapi.yaml", "events.schema.json"):
         assert wheel.read(f"lumi/_schema/{schema}") == (REPO / "schema" / schema).read_bytes()
 

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from lumi.emulator import handlers, limits, private
 from lumi.emulator.access import LOGIN_PATH
+from lumi.emulator.console import views as console_views
 from lumi.emulator.context import Call, Services
 from lumi.emulator.envelope import (
     BAD_REQUEST,
@@ -106,6 +107,8 @@ ROUTES: list[tuple[str, list[str], Handler, Kind]] = [
     ("/_emulator/users", ["GET"], private.list_users, Kind.PRIVATE),
     ("/_emulator/users/role", ["POST"], private.set_role, Kind.PRIVATE),
     ("/_emulator/reset", ["POST"], private.reset, Kind.PRIVATE),
+    # The console's pages (lumi/emulator/console): private like the routes above.
+    *[(path, methods, view, Kind.PRIVATE) for path, methods, view in console_views.ROUTES],
 ]
 
 #: Route values and their bounds (what they are called in a message, UTF-8 bytes).
@@ -140,7 +143,9 @@ class EmulatorApp:
             response = self.dispatch(request)
         except Exception:  # a bug outside the handlers (routing, access, headers)
             response = self._crashed(request)
-        if self.log_requests:  # the path only: a query may carry the login token
+        # The path only: a query may carry the login token. The console's poll is not logged
+        # (a line every 2 s per open page).
+        if self.log_requests and request.path != console_views.STAMP_PATH:
             status = response.status if isinstance(response, JSONReply) else response.status_code
             log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
         try:

@@ -133,6 +133,7 @@ def _banner(emu: Emulator, *, temporary: bool, fixed_otp: str | None) -> list[st
     return [
         f"Lumi emulator on {emu.url}",
         f"  data: {emu.data_dir}" + ("  (temporary)" if temporary else ""),
+        f"Console: {emu.console_url}",
         "  paste into a shell:",
         f"    export LUMI_PROJECT_ID=p_local LUMI_API_BASE_URL={emu.url}",
         "  or into Python:",

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
@@ -44,6 +45,8 @@ class Services:
     access: AccessPolicy
     #: The events write key; None accepts any non-empty key.
     api_key: str | None = None
+    #: The data folder (the console reads its SQLite files through connections of its own).
+    data_dir: Path | None = None
 
 
 _NO_BODY = object()

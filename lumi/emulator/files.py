@@ -9,6 +9,7 @@ import io
 import re
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote, unquote, urlsplit
@@ -22,6 +23,7 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 URL_PREFIX = "/files/"
 _SAFE_DIR = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FILE_ID = re.compile(r"[0-9a-f]{24}")
+_HASHED_DIR = re.compile(r"h-[0-9a-f]{32}")
 _CHUNK = 64 * 1024
 
 
@@ -31,6 +33,19 @@ class UploadRefused(Exception):
 
 def _describe(size: int) -> str:
     return f"{size / (1024 * 1024):g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One stored file, as the console lists it."""
+
+    folder: str
+    """The project's folder: the project id, or ``h-<hash>`` for an id unsafe as a name."""
+    file_id: str
+    name: str
+    size: int
+    modified: float
+    """When it was stored (Unix seconds)."""
 
 
 class FileStorage:
@@ -133,6 +148,62 @@ class FileStorage:
             targets.append((parts[1], unquote(parts[2])))
         return sum(self._remove(project_id, file_id, name) for file_id, name in targets)
 
+    def folder(self, project_id: str) -> str:
+        """The name of the project's folder (what :class:`StoredFile` calls ``folder``)."""
+        return self._project_dir(project_id).name
+
+    @staticmethod
+    def folder_project(folder: str) -> str | None:
+        """The project id a folder's name is, or None for a hashed one (see :meth:`folder`)."""
+        return None if _HASHED_DIR.fullmatch(folder) else folder
+
+    def stored_files(self) -> list[StoredFile]:
+        """Every stored file, newest first (a folder or file removed meanwhile is skipped)."""
+        found: list[StoredFile] = []
+        for project in _subfolders(self.root):
+            if not (_SAFE_DIR.fullmatch(project.name) or _HASHED_DIR.fullmatch(project.name)):
+                continue
+            for holder in _subfolders(project):
+                if not _FILE_ID.fullmatch(holder.name):
+                    continue
+                for entry in _entries(holder):
+                    if not entry.is_file():
+                        continue
+                    try:
+                        stat = entry.stat()
+                    except OSError:
+                        continue
+                    found.append(
+                        StoredFile(
+                            project.name, holder.name, entry.name, stat.st_size, stat.st_mtime
+                        )
+                    )
+        found.sort(key=lambda item: (-item.modified, item.folder, item.file_id))
+        return found
+
+    def remove_stored(self, folder: str, file_id: str, name: str) -> bool:
+        """Delete a file named as :meth:`stored_files` names it; False when there is none."""
+        if not (_SAFE_DIR.fullmatch(folder) or _HASHED_DIR.fullmatch(folder)):
+            return False
+        if not _FILE_ID.fullmatch(file_id) or name != secure_filename(name):
+            return False
+        path = self.root / folder / file_id / name
+        if not path.is_file():
+            return False
+        shutil.rmtree(path.parent, ignore_errors=True)
+        return True
+
     def reset(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True)
+
+
+def _subfolders(path: Path) -> list[Path]:
+    return [entry for entry in _entries(path) if entry.is_dir()]
+
+
+def _entries(path: Path) -> list[Path]:
+    try:
+        return sorted(path.iterdir())
+    except OSError:  # removed meanwhile, or not a folder
+        return []

@@ -29,6 +29,11 @@ from lumi.emulator.envelope import (
 )
 from lumi.emulator.signature import signed_query
 
+#: File types a browser runs as a document that can hold script.
+_SCRIPTABLE = frozenset(
+    {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
+)
+
 
 def _int_arg(call: Call, name: str, default: int | None) -> int | None:
     value = call.request.args.get(name)
@@ -134,7 +139,13 @@ def serve_file(call: Call) -> Response:
     if path is None:
         raise EmulatorError(NOT_FOUND, f"no such file: {call.request.path}", status=404)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return send_file(path, call.request.environ, mimetype=mimetype, conditional=True)
+    response = send_file(path, call.request.environ, mimetype=mimetype, conditional=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if mimetype in _SCRIPTABLE:
+        # An uploaded page must not run script on the emulator's origin, where the console and
+        # its cookie live: it opens as a document of an opaque origin.
+        response.headers["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 def invoke_function(call: Call) -> Response:

@@ -23,6 +23,7 @@ from lumi.emulator import runtime
 from lumi.emulator.access import TOKEN_HEADER, AccessPolicy, login_url
 from lumi.emulator.ai import AIProvider, EmulatedAIProvider
 from lumi.emulator.app import EmulatorApp, max_upload_body
+from lumi.emulator.console import CONSOLE_PATH
 from lumi.emulator.context import Services
 from lumi.emulator.db import Database
 from lumi.emulator.files import DEFAULT_MAX_FILE_SIZE, FileStorage
@@ -139,6 +140,7 @@ class Emulator:
                 reset=self.reset,
                 access=self._access,
                 api_key=api_key,
+                data_dir=self.data_dir,
             )
         except BaseException:
             self._cleanup()
@@ -257,6 +259,12 @@ class Emulator:
     def login_url(self, next: str = "/_emulator/") -> str:
         """A URL to open once in a browser: it sets the private cookie and goes to ``next``."""
         return login_url(self.url, self._access.token, next)
+
+    @property
+    def console_url(self) -> str:
+        """The URL that opens the console (``/_emulator/ui/``) in a browser, signed in: it holds
+        this run's token, so treat it like the token."""
+        return self.login_url(next=CONSOLE_PATH)
 
     def __repr__(self) -> str:  # never the token
         state = "running" if self._server is not None else "stopped"

@@ -5,7 +5,8 @@ Fixtures:
 - ``lumi_emulator``: the :class:`lumi.emulator.Emulator` of the session, emptied before each test
   (users, documents, mail, files, events). ``lumi_emulator.url``, ``.outbox()``,
   ``.latest_otp(email)``, ``.events()``; ``.private_headers`` opens its ``/_emulator/*`` routes
-  (this run's token), and the ``lumi`` commands find that token by themselves.
+  (this run's token), and the ``lumi`` commands find that token by themselves;
+  ``.console_url`` opens its console in a browser.
 - ``lumi_client``: ``lumi.create_client(project_id="p_test", api_base_url=lumi_emulator.url)``.
 - ``lumi_emulator_options``: override it (session scope) to pass ``Emulator`` keyword arguments,
   e.g. ``{"functions": "functions.py", "fixed_otp": "123456"}``.

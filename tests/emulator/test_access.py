@@ -22,11 +22,17 @@ from lumi.events.cli import events as events_command
 from .conftest import PID, Api
 
 TOKEN_HEADER = "X-Lumi-Emulator-Token"
+#: The console's pages (their paths take values): tests/console checks each of them.
+CONSOLE = "/_emulator/ui/"
 PRIVATE_GETS = [
-    path for path, methods, _, kind in ROUTES if kind is Kind.PRIVATE and methods == ["GET"]
+    path
+    for path, methods, _, kind in ROUTES
+    if kind is Kind.PRIVATE and methods == ["GET"] and not path.startswith(CONSOLE)
 ]
 PRIVATE_POSTS = [
-    path for path, methods, _, kind in ROUTES if kind is Kind.PRIVATE and methods == ["POST"]
+    path
+    for path, methods, _, kind in ROUTES
+    if kind is Kind.PRIVATE and methods == ["POST"] and not path.startswith(CONSOLE)
 ]
 
 
