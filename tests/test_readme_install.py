@@ -20,8 +20,14 @@ def install_section() -> str:
     return match.group(1)
 
 
+def test_the_first_two_commands_set_up_and_run_the_demo_and_the_suite() -> None:
+    commands = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    first = [line.split("#")[0].strip() for line in commands[0].splitlines()]
+    assert first[:2] == ["make demo", "make test"]
+
+
 def test_the_first_lines_install_lumi_sdk() -> None:
-    head = README.read_text(encoding="utf-8").splitlines()[:12]
+    head = README.read_text(encoding="utf-8").splitlines()[:16]
     assert (
         "pip install lumi-sdk                 # the client; needs only requests, attrs and cattrs"
         in head
