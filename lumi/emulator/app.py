@@ -1,10 +1,10 @@
 """The emulator as a WSGI application (Werkzeug).
 
-Werkzeug gives routing (``Map``/``Rule`` with converters and method matching), request objects
-with multipart parsing that spools big files to disk, ``send_file`` with conditional requests
-and streaming responses. A framework (Flask) would add little here, and a raw WSGI callable
-would mean hand-writing multipart parsing and routing. The HTTP server is waitress
-(``server.py``).
+Werkzeug gives request objects with multipart parsing that spools big files to disk,
+``send_file`` with conditional requests and streaming responses. A framework (Flask) would add
+little here, and a raw WSGI callable would mean hand-writing multipart parsing. Routes are
+matched by :mod:`lumi.emulator.routing` (one regular expression per method). The HTTP server is
+waitress (``server.py``).
 
 Every request goes through ``EmulatorApp.__call__``: check the ``Host``, route, check what the
 route's kind asks (signature, private token), run the handler, wrap the result in an envelope.
@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from lumi.emulator import handlers, limits, private
@@ -37,6 +36,7 @@ from lumi.emulator.envelope import (
     envelope,
     error_envelope,
 )
+from lumi.emulator.routing import MethodNotAllowed, NoRoute, Router
 from lumi.emulator.signature import signed_query
 
 if TYPE_CHECKING:
@@ -124,15 +124,9 @@ class EmulatorApp:
         self.services = services
         self.access = services.access
         self.log_requests = log_requests
-        self._endpoints: dict[str, tuple[Handler, Kind]] = {}
-        rules = []
-        for index, (path, methods, handler, kind) in enumerate(ROUTES):
-            endpoint = f"{index}:{handler.__name__}"
-            self._endpoints[endpoint] = (handler, kind)
-            rules.append(Rule(path, methods=methods, endpoint=endpoint))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
-        # One adapter for every request: matching by (path, method) reads it and never writes.
-        self._adapter = self.url_map.bind("emulator")
+        self.router = Router(
+            (path, methods, (handler, kind)) for path, methods, handler, kind in ROUTES
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -208,25 +202,21 @@ class EmulatorApp:
         return response
 
     def _route(self, request: Request) -> tuple[Handler, Kind, dict[str, Any]]:
-        method = request.method
+        method, path = request.method, request.path
         try:
-            try:
-                endpoint, values = self._adapter.match(request.path, method)
-            except MethodNotAllowed as exc:
-                if method != "OPTIONS" or not exc.valid_methods:
-                    raise
-                endpoint, values = self._adapter.match(request.path, next(iter(exc.valid_methods)))
-        except NotFound:
-            raise EmulatorError(NOT_FOUND, f"unknown route: {method} {request.path}", 404) from None
+            if method == "OPTIONS":  # a preflight asks about the path, whatever the method
+                (handler, kind), values = self.router.first(path)
+            else:
+                (handler, kind), values = self.router.match(path, method)
+        except NoRoute:
+            raise EmulatorError(NOT_FOUND, f"unknown route: {method} {path}", 404) from None
         except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
             raise EmulatorError(
                 NOT_FOUND,
-                f"method {method} not allowed on {request.path} (allowed: {allowed})",
+                f"method {method} not allowed on {path} (allowed: {', '.join(exc.allowed)})",
                 status=405,
             ) from None
-        handler, kind = self._endpoints[str(endpoint)]
-        return handler, kind, dict(values)
+        return handler, kind, values
 
     def _max_body(self, handler: Handler) -> int:
         if handler is handlers.upload_files:
