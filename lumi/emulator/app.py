@@ -44,8 +44,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumi.emulator")
 
-_CORS_HEADERS = [
-    ("Access-Control-Allow-Origin", "*"),
+#: On every answer of a public route: a browser app on another origin may read it.
+_CORS_HEADERS = [("Access-Control-Allow-Origin", "*")]
+#: On a CORS preflight only (browsers read these nowhere else).
+_PREFLIGHT_HEADERS = [
+    *_CORS_HEADERS,
     ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     (
         "Access-Control-Allow-Headers",
@@ -150,7 +153,7 @@ class EmulatorApp:
             if request.method == "OPTIONS":  # CORS preflight of a browser app on another origin
                 if kind is Kind.PRIVATE or kind is Kind.LOGIN:
                     raise EmulatorError(FORBIDDEN, "private routes answer no CORS preflight", 403)
-                return self._headed(Response(status=204), kind)
+                return Response(status=204, headers=_PREFLIGHT_HEADERS)
             if kind is Kind.PRIVATE:
                 self.access.check_private(request)
             for key, value in values.items():
@@ -225,8 +228,9 @@ class EmulatorApp:
 
     def _check_signature(self, request: Request) -> None:
         # A multipart body is signed as empty (the JS client hashes "" for FormData).
-        body = b"" if request.mimetype == "multipart/form-data" else request.get_data(cache=True)
         environ = request.environ  # read directly: Werkzeug's header view is slow per lookup
+        multipart = environ.get("CONTENT_TYPE") and request.mimetype == "multipart/form-data"
+        body = b"" if multipart else request.get_data(cache=True)
         headers = {
             "X-Timestamp": environ.get("HTTP_X_TIMESTAMP", ""),
             "X-Nonce": environ.get("HTTP_X_NONCE", ""),
