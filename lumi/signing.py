@@ -82,13 +82,14 @@ def payload_hash(body: bytes | None) -> str:
     return hashlib.sha256(body or b"").hexdigest()
 
 
-_KEY = CLIENT_KEY.encode()
+#: The HMAC keyed once: each signature copies it (keying is a third of the cost of one).
+_KEYED = hmac.new(CLIENT_KEY.encode(), digestmod=hashlib.sha256)
 
 
 def _sign(query_text: str, timestamp: str, nonce: str, body_hash: str) -> str:
-    canonical_request = f"{query_text}\n{canonical_headers(timestamp, nonce)}\n{body_hash}"
-    digest = hmac.new(_KEY, canonical_request.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    mac = _KEYED.copy()  # never updated itself: copies are independent, also across threads
+    mac.update(f"{query_text}\n{canonical_headers(timestamp, nonce)}\n{body_hash}".encode())
+    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 def signature(

@@ -109,13 +109,16 @@ def wire_query(query: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def format_path(template: str, **params: str) -> str:
     """Fill a path template; each value is one percent-encoded path segment."""
-    return template.format(**{k: _segment(v) for k, v in params.items()})
+    return _fill(template, params)
 
 
-def _segment(value: Any) -> str:
-    text = str(value)
-    # Ids and names are mostly plain ASCII letters and digits: nothing to encode.
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    segments = {}
+    for name, value in params.items():
+        text = str(value)
+        # Ids and names are mostly plain ASCII letters and digits: nothing to encode.
+        segments[name] = text if text.isascii() and text.isalnum() else quote(text, safe="")
+    return template.format_map(segments)
 
 
 @attrs.define
@@ -150,7 +153,7 @@ class Request:
         **kwargs: Any,
     ) -> Request:
         """``json`` (serialised here) or ``content`` (bytes as they are) is the body."""
-        path = format_path(operation.path, **(path_params or {}))
+        path = _fill(operation.path, path_params or {})
         body = content if json is None else dumps_bytes(json)
         wire = wire_query(query)
         return cls(

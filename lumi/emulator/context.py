@@ -95,7 +95,9 @@ class Call:
         return body
 
     def bearer_token(self) -> str | None:
-        header = self.request.environ.get("HTTP_AUTHORIZATION")  # Werkzeug's view: slower
+        header: str | None = self.request.environ.get(
+            "HTTP_AUTHORIZATION"
+        )  # Werkzeug's view: slower
         if header is None:
             return None
         scheme, _, token = header.strip().partition(" ")

@@ -17,7 +17,10 @@ from lumi.emulator.routing import MethodNotAllowed, NoRoute, Router
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"]
 _WERKZEUG = Map(
-    [Rule(path, methods=methods, endpoint=str(i)) for i, (path, methods, _, _) in enumerate(ROUTES)],
+    [
+        Rule(path, methods=methods, endpoint=str(i))
+        for i, (path, methods, _, _) in enumerate(ROUTES)
+    ],
     strict_slashes=False,
     merge_slashes=False,
 ).bind("emulator")
@@ -52,7 +55,6 @@ _SEGMENT = st.one_of(
     st.sampled_from(["", "p1", "x", "0123456789abcdef01234567", "a b", "%2F", "é", "\n", "<id>"]),
     st.text(st.characters(blacklist_characters="/", blacklist_categories=["Cs"]), max_size=6),
 )
-
 
 
 @st.composite
