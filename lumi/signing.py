@@ -77,9 +77,13 @@ def canonical_headers(timestamp: str, nonce: str) -> str:
     return f"x-nonce:{nonce}\nx-timestamp:{timestamp}"
 
 
+#: The hash of an empty payload (no body, or a multipart one: docs/protocol.md §2).
+EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+
+
 def payload_hash(body: bytes | None) -> str:
     """Lowercase hex SHA-256 of the exact body bytes; the empty string's hash when no JSON body."""
-    return hashlib.sha256(body or b"").hexdigest()
+    return hashlib.sha256(body).hexdigest() if body else EMPTY_HASH
 
 
 #: The HMAC keyed once: each signature copies it (keying is a third of the cost of one).

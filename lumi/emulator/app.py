@@ -20,7 +20,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_path_info
 
 from lumi.emulator import handlers, limits, private
 from lumi.emulator.access import LOGIN_PATH
@@ -132,38 +133,39 @@ class EmulatorApp:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
         try:
-            response = self.dispatch(request)
+            response = self.dispatch(environ)
         except Exception:  # a bug outside the handlers (routing, access, headers)
-            response = self._crashed(request)
+            response = self._crashed(environ)
         if self.log_requests:  # the path only: a query may carry the login token
             status = response.status if isinstance(response, JSONReply) else response.status_code
-            log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
+            method, path = environ.get("REQUEST_METHOD"), _path(environ)
+            log.info('%s "%s %s" %s', environ.get("REMOTE_ADDR"), method, path, status)
         try:
             return response(environ, start_response)
         except Exception:  # building the reply failed before anything was sent
-            return self._crashed(request)(environ, start_response)
+            return self._crashed(environ)(environ, start_response)
 
-    def dispatch(self, request: Request) -> Response | JSONReply:
+    def dispatch(self, environ: WSGIEnvironment) -> Response | JSONReply:
         kind: Kind | None = None
+        call: Call | None = None
         try:
-            self.access.check_host(request.environ.get("HTTP_HOST"))
-            handler, kind, values = self._route(request)
-            if request.method == "OPTIONS":  # CORS preflight of a browser app on another origin
+            self.access.check_host(environ.get("HTTP_HOST"))
+            method = environ.get("REQUEST_METHOD", "GET").upper()
+            handler, kind, values = self._route(method, _path(environ))
+            if method == "OPTIONS":  # CORS preflight of a browser app on another origin
                 if kind is Kind.PRIVATE or kind is Kind.LOGIN:
                     raise EmulatorError(FORBIDDEN, "private routes answer no CORS preflight", 403)
                 return Response(status=204, headers=_PREFLIGHT_HEADERS)
+            call = Call(environ, self.services, values, self._max_body(handler))
             if kind is Kind.PRIVATE:
-                self.access.check_private(request)
+                self.access.check_private(call.request)
             for key, value in values.items():
                 bound = _VALUE_BOUNDS.get(key)  # a file's name is checked by the file storage
                 if bound is not None:
                     limits.name(value, *bound)
-            request.max_content_length = self._max_body(handler)
-            call = Call(request=request, services=self.services, values=values)
             if kind is Kind.SIGNED:
-                self._check_signature(request)
+                self._check_signature(call)
             result = handler(call)
             if kind is Kind.PUBLIC or kind is Kind.LOGIN or isinstance(result, Response):
                 return self._headed(result, kind)
@@ -171,18 +173,19 @@ class EmulatorApp:
         except EmulatorError as error:
             return self._headed(error_envelope(error), kind)
         except RequestEntityTooLarge:
-            limit = request.max_content_length
+            limit = limits.MAX_JSON_BODY if call is None else call.max_body
             too_large = EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
             return self._headed(error_envelope(too_large), kind)
         except HTTPException as exc:  # e.g. a malformed multipart body
             bad = EmulatorError(BAD_REQUEST, f"bad request: {exc.description or exc.name}")
             return self._headed(error_envelope(bad), kind)
         except Exception:
-            return self._headed(self._crashed(request), kind)
+            return self._headed(self._crashed(environ), kind)
 
     @staticmethod
-    def _crashed(request: Request) -> JSONReply:
-        log.exception("emulator error on %s %s", request.method, request.path)
+    def _crashed(environ: WSGIEnvironment) -> JSONReply:
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        log.exception("emulator error on %s %s", method, path)
         return error_envelope(
             EmulatorError(
                 INTERNAL, "internal emulator error; the emulator log has the details", status=500
@@ -204,8 +207,7 @@ class EmulatorApp:
                 response.headers.setdefault(name, value)
         return response
 
-    def _route(self, request: Request) -> tuple[Handler, Kind, dict[str, Any]]:
-        method, path = request.method, request.path
+    def _route(self, method: str, path: str) -> tuple[Handler, Kind, dict[str, Any]]:
         try:
             if method == "OPTIONS":  # a preflight asks about the path, whatever the method
                 (handler, kind), values = self.router.first(path)
@@ -226,18 +228,23 @@ class EmulatorApp:
             return max_upload_body(self.services.files.max_file_size)
         return limits.MAX_JSON_BODY
 
-    def _check_signature(self, request: Request) -> None:
+    def _check_signature(self, call: Call) -> None:
+        environ = call.environ  # read directly: Werkzeug's header view is slow per lookup
         # A multipart body is signed as empty (the JS client hashes "" for FormData).
-        environ = request.environ  # read directly: Werkzeug's header view is slow per lookup
-        multipart = environ.get("CONTENT_TYPE") and request.mimetype == "multipart/form-data"
-        body = b"" if multipart else request.get_data(cache=True)
+        multipart = environ.get("CONTENT_TYPE") and call.request.mimetype == "multipart/form-data"
+        body = b"" if multipart else call.body()
         headers = {
             "X-Timestamp": environ.get("HTTP_X_TIMESTAMP", ""),
             "X-Nonce": environ.get("HTTP_X_NONCE", ""),
             "X-Sign": environ.get("HTTP_X_SIGN", ""),
         }
-        query = signed_query(request.args) if environ.get("QUERY_STRING") else {}
+        query = signed_query(call.request.args) if environ.get("QUERY_STRING") else {}
         self.services.signatures.check(query, headers, body)
+
+
+def _path(environ: WSGIEnvironment) -> str:
+    """The request's path as Werkzeug's ``Request.path`` has it."""
+    return "/" + get_path_info(environ).lstrip("/")
 
 
 def max_upload_body(max_file_size: int) -> int:

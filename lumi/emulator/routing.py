@@ -38,7 +38,7 @@ class MethodNotAllowed(LookupError):
 
 
 class _Route(Generic[T]):
-    __slots__ = ("group", "methods", "names", "order", "pattern", "target")
+    __slots__ = ("group", "groups", "methods", "order", "pattern", "target")
 
     def __init__(self, index: int, path: str, methods: Iterable[str], target: T) -> None:
         segments = [segment for segment in path.strip("/").split("/") if segment]
@@ -47,7 +47,7 @@ class _Route(Generic[T]):
         self.methods = frozenset(method.upper() for method in methods)
         if "GET" in self.methods:
             self.methods |= {"HEAD"}
-        self.names: list[str] = []
+        names: list[str] = []
         parts = []
         for segment in segments:
             variable = _VARIABLE.fullmatch(segment)
@@ -56,10 +56,12 @@ class _Route(Generic[T]):
                     raise ValueError(f"route {path!r}: a segment is a literal or one <name>")
                 parts.append(re.escape(segment))
             else:
-                self.names.append(variable.group(1))
+                names.append(variable.group(1))
                 parts.append(f"(?P<{self.group}_{variable.group(1)}>[^/]+)")
-        if len(set(self.names)) != len(self.names):
+        if len(set(names)) != len(names):
             raise ValueError(f"route {path!r} names a value twice")
+        #: (value name, its group in the pattern)
+        self.groups = tuple((name, f"{self.group}_{name}") for name in names)
         #: Literal segments before variable ones, segment by segment.
         self.order = tuple(_VARIABLE.fullmatch(segment) is not None for segment in segments)
         body = f"/{'/'.join(parts)}/?" if parts else "/"
@@ -111,4 +113,4 @@ class Router(Generic[T]):
 
 
 def _values(route: _Route[T], found: re.Match[str]) -> dict[str, str]:
-    return {name: found.group(f"{route.group}_{name}") for name in route.names}
+    return {name: found[group] for name, group in route.groups}
