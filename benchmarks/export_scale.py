@@ -6,8 +6,8 @@ first page.
    batches (not over HTTP): ``SIZE`` into one entity, ``SIZE // 10`` into another.
 2. The emulator serves that folder from its own process.
 3. ``lumi entities export ENTITY -o FILE.jsonl`` runs as a subprocess for each entity in turn
-   (``--rounds`` times each, alternating); the figure is its peak RSS (``wait4``), and every
-   export is checked to hold each document once.
+   (``--rounds`` times each, alternating); the figure is its peak RSS (its own ``VmHWM``, Linux
+   only), and every export is checked to hold each document once.
 4. Keyset pages of 100 by ``_id`` through the client's pager (the requests ``iterate`` and the
    export send): the first page, and the page at depth 90% right after the page before it (as
    in a pass); interleaved rounds, medians, each call timing only its page.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sqlite3
 import statistics
@@ -48,7 +47,18 @@ with Emulator(data_dir=sys.argv[1]) as emulator:
     print(emulator.url, flush=True)
     sys.stdin.read()
 """
-EXPORT = "import sys; from lumi.cli import main; sys.exit(main())"
+#: The lumi command, reporting its peak RSS at exit: /proc/self/status VmHWM, the high-water mark
+#: of this program's own memory. (``wait4``'s ru_maxrss is no good here: Linux carries over the
+#: peak of the process that forked the child, so it would report this benchmark's memory.)
+EXPORT = """
+import sys
+from lumi.cli import main
+try:
+    main(sys.argv[2:])
+finally:
+    with open("/proc/self/status") as status, open(sys.argv[1], "w") as peak:
+        peak.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+"""
 
 
 def load(folder: Path, size: int) -> None:
@@ -69,19 +79,18 @@ def load(folder: Path, size: int) -> None:
 
 
 def export(url: str, entity: str, output: Path) -> tuple[float, float]:
-    """Run ``lumi entities export``: (peak RSS in MiB, seconds). The output is checked."""
-    command = [sys.executable, "-c", EXPORT, "entities", "--project-id", PROJECT]
+    """Run ``lumi entities export``: (its peak RSS in MiB, seconds). The output is checked."""
+    peak_file = output.with_name(output.name + ".peak")
+    command = [sys.executable, "-c", EXPORT, str(peak_file), "entities", "--project-id", PROJECT]
     command += ["--api-base-url", url, "export", entity, "-o", str(output)]
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: nothing can block on it
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)  # the child's own peak, not this process's
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            errors.seek(0)
-            message = errors.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"export of {entity} failed: {message}")
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"export of {entity} failed: {message}")
+    peak_kib = int(peak_file.read_text())
+    peak_file.unlink()
     ids = set()
     lines = 0
     with output.open("rb") as stream:
@@ -91,7 +100,7 @@ def export(url: str, entity: str, output: Path) -> tuple[float, float]:
     output.unlink()
     if lines != len(ids):
         raise RuntimeError(f"export of {entity}: {lines - len(ids)} record(s) written twice")
-    return usage.ru_maxrss / 1024, elapsed  # ru_maxrss is in KiB on Linux
+    return peak_kib / 1024, elapsed
 
 
 def bench_exports(url: str, folder: Path, size: int, rounds: int) -> None:
