@@ -1,10 +1,14 @@
-"""The emulator over HTTP, side by side with a floor measured in the same run.
+"""The emulator over HTTP, side by side with floors measured in the same run.
 
 1. **Gets by id from 2 client threads** (a ``requests.Session`` each, signed like the client):
    the emulator (``lumi.emulator.Emulator``, waitress) against a minimal keep-alive Python HTTP
    server that answers a canned envelope (``http.server``, HTTP/1.1, one write per reply): the
-   floor any Python server reaches on this machine. Interleaved rounds, medians, each server in
-   its own process so that neither shares the clients' interpreter lock.
+   floor any Python server reaches on this machine; and against waitress, configured as the
+   emulator's, serving the same canned envelope from an app that does nothing else (what the
+   emulator's own work costs on top of its server). Interleaved rounds, medians, each server in
+   its own process so that none shares the clients' interpreter lock. Also each server's CPU
+   per get (its process's user + system time, Linux only): steadier than gets/s on a busy
+   machine.
 2. With ``--candidates``: the same emulator app under each server considered (waitress, cheroot
    when installed, Werkzeug's development server), the same gets, and a slow-client check: 16
    connections that send half a request and stall, then one normal get (served or starved).
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import socket
 import statistics
@@ -75,6 +80,21 @@ def _serve_canned(queue: Any, body: bytes) -> None:
     server.daemon_threads = True
     queue.put(f"http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
+
+
+def _serve_waitress_canned(queue: Any, body: bytes) -> None:
+    from lumi.emulator.server import _waitress  # the emulator's own server settings
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers)
+        return [body]
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = _waitress(app, listener, 1 << 20)  # type: ignore[arg-type]
+    queue.put(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    server.run()
 
 
 def _serve_emulator(queue: Any, size: int, server_name: str) -> None:
@@ -144,6 +164,16 @@ def gets_per_second(url: str, calls: int) -> float:
     return THREADS * calls / elapsed
 
 
+def process_cpu(pid: int) -> float | None:
+    """Seconds of CPU (user + system) the process has used; None where /proc is not there."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def served_despite_slow_clients(url: str, stalled: int = 16) -> str:
     """Open `stalled` connections that send half a request, then time one normal get."""
     host, port = url.removeprefix("http://").split(":")
@@ -165,7 +195,7 @@ def served_despite_slow_clients(url: str, stalled: int = 16) -> str:
             sock.close()
 
 
-def main(size: int = 50_000, rounds: int = 7, calls: int = 300, candidates: bool = False) -> None:
+def main(size: int = 50_000, rounds: int = 9, calls: int = 300, candidates: bool = False) -> None:
     servers = ["waitress"]
     if candidates:
         servers += ["cheroot", "werkzeug"]
@@ -184,20 +214,39 @@ def main(size: int = 50_000, rounds: int = 7, calls: int = 300, candidates: bool
         timeout=30,
     ).content
     canned_process, canned_url = _start(_serve_canned, document)  # the same envelope, canned
-    processes = [canned_process] + [process for process, _ in emulators.values()]
+    floor_process, floor_url = _start(_serve_waitress_canned, document)
+    processes = [canned_process, floor_process] + [process for process, _ in emulators.values()]
     try:
-        urls = {"canned keep-alive http.server": canned_url + "/x"}
-        for name, (_, (base, doc_id)) in emulators.items():
-            urls[f"emulator ({name})"] = f"{base}/lm/{PROJECT}/lessons/documents/{doc_id}"
+        urls = {
+            "canned keep-alive http.server": (canned_process.pid, canned_url + "/x"),
+            "waitress, canned reply": (floor_process.pid, floor_url + "/x"),
+        }
+        for name, (process, (base, doc_id)) in emulators.items():
+            urls[f"emulator ({name})"] = (
+                process.pid,
+                f"{base}/lm/{PROJECT}/lessons/documents/{doc_id}",
+            )
         samples: dict[str, list[float]] = {name: [] for name in urls}
+        cpu: dict[str, list[float]] = {name: [] for name in urls}
         for _ in range(rounds):  # interleaved: every server in every round
-            for name, get_url in urls.items():
+            for name, (pid, get_url) in urls.items():
+                before = process_cpu(pid)
                 samples[name].append(gets_per_second(get_url, calls))
+                after = process_cpu(pid)
+                if before is not None and after is not None:
+                    cpu[name].append((after - before) / (THREADS * (calls + 1)))
         floor = statistics.median(samples["canned keep-alive http.server"])
         print(f"gets by id, {THREADS} threads x {calls} gets, median of {rounds} rounds")
         for name, values in samples.items():
             rate = statistics.median(values)
-            print(f"  {name:<32} {rate:8,.0f} gets/s   x{rate / floor:4.2f} of the canned floor")
+            used = (
+                f"   server CPU {statistics.median(cpu[name]) * 1e6:5.0f} µs/get"
+                if cpu[name]
+                else ""
+            )
+            print(
+                f"  {name:<32} {rate:8,.0f} gets/s   x{rate / floor:4.2f} of the canned floor{used}"
+            )
         if candidates:
             print("one get while 16 connections stall half-way through a request")
             for name, (_, (base, _)) in emulators.items():
@@ -248,7 +297,7 @@ def _list_page(url: str, size: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--calls", type=int, default=300, help="gets per thread per round")
     parser.add_argument("--candidates", action="store_true", help="also cheroot and werkzeug")
     arguments = parser.parse_args()

@@ -17,6 +17,7 @@ from .errors import (
     SchemaError,
 )
 from .jsonenc import loads_reply
+from .serde import structure
 
 T = TypeVar("T")
 
@@ -98,8 +99,6 @@ def read_reply(data: Any, cls: type[T], what: str) -> T:
     """``data`` from the server as ``cls``; a reply that does not fit is the server's fault, so
     it is an :class:`InvalidResponseError` naming the call and the field (``.field``), never a
     SchemaError (which means the caller's own data did not fit)."""
-    from .serde import structure  # serde imports the generated models; keep this module light
-
     name = cls.__name__
     try:
         return structure(data, cls)

@@ -8,7 +8,6 @@ call's method, path, status, attempt count and request id.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import logging
 import os
@@ -41,7 +40,7 @@ from .jsonenc import dumps_bytes
 from .ratelimit import IdenticalRequestLimiter
 from .retry import backoff_seconds, is_repeatable, is_timeout, never_left, parse_retry_after
 from .retry import should_retry as _should_retry
-from .signing import canonical_query, js_string, signed_headers
+from .signing import EMPTY_HASH, canonical_query, js_string, payload_hash, signed_headers
 
 logger = logging.getLogger("lumi")
 
@@ -56,8 +55,6 @@ STREAM_HEADERS = {
 }
 #: Reply headers read as the server's request id, first found wins.
 REQUEST_ID_HEADERS = ("X-Request-Id", "Request-Id", "X-Correlation-Id")
-#: The hash of an empty payload (no body, or a multipart one: docs/protocol.md §2).
-EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 
 #: Everything one attempt can raise from the HTTP stack, whatever the server sends.
 ATTEMPT_ERRORS: tuple[type[BaseException], ...] = (
@@ -109,13 +106,16 @@ def wire_query(query: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def format_path(template: str, **params: str) -> str:
     """Fill a path template; each value is one percent-encoded path segment."""
-    return template.format(**{k: _segment(v) for k, v in params.items()})
+    return _fill(template, params)
 
 
-def _segment(value: Any) -> str:
-    text = str(value)
-    # Ids and names are mostly plain ASCII letters and digits: nothing to encode.
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    segments = {}
+    for name, value in params.items():
+        text = str(value)
+        # Ids and names are mostly plain ASCII letters and digits: nothing to encode.
+        segments[name] = text if text.isascii() and text.isalnum() else quote(text, safe="")
+    return template.format_map(segments)
 
 
 @attrs.define
@@ -150,7 +150,7 @@ class Request:
         **kwargs: Any,
     ) -> Request:
         """``json`` (serialised here) or ``content`` (bytes as they are) is the body."""
-        path = format_path(operation.path, **(path_params or {}))
+        path = _fill(operation.path, path_params or {})
         body = content if json is None else dumps_bytes(json)
         wire = wire_query(query)
         return cls(
@@ -160,7 +160,7 @@ class Request:
             body=body,
             repeatable=is_repeatable(operation, json),
             query_text=canonical_query(wire),
-            body_hash=EMPTY_HASH if body is None else hashlib.sha256(body).hexdigest(),
+            body_hash=payload_hash(body),
             **kwargs,
         )
 

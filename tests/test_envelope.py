@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lumi.envelope import decode_envelope, excerpt
+from lumi.envelope import decode_envelope, decode_json, excerpt
 from lumi.errors import (
     APIError,
     AuthenticationError,
@@ -156,3 +156,30 @@ def test_a_deeply_nested_reply_never_runs_finalizers_out_of_stack() -> None:
         sys.unraisablehook = previous
     assert gc.isenabled()  # paused only during the parse
     assert failures == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+_ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+
+
+@given(
+    st.one_of(
+        st.tuples(_JSON, st.sampled_from(_ENCODINGS)).map(
+            lambda pair: json.dumps(pair[0], ensure_ascii=False).encode(pair[1], "surrogatepass")
+        ),
+        st.binary(max_size=40).map(lambda tail: b"{" + tail),
+    )
+)
+def test_decode_json_reads_as_json_loads_does(body: bytes) -> None:
+    """The UTF-8 shortcut changes no result: same value, or an error both ways."""
+    try:
+        expected = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        with pytest.raises(InvalidResponseError):
+            decode_json(200, body, WHAT)
+    else:
+        assert decode_json(200, body, WHAT) == expected

@@ -29,6 +29,9 @@ PRIVATE_PREFIX = "/_emulator/"
 #: Names of this machine that every emulator accepts in ``Host``.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Distinct ``Host`` values remembered as allowed (a client choosing many ports is not refused:
+#: past this number its values are checked every time).
+_PASSED_HOSTS = 64
 
 
 def host_name(host: str) -> str:
@@ -60,6 +63,8 @@ class AccessPolicy:
         self.token = token or secrets.token_urlsafe(32)
         extra = {host_name(name) for name in allowed_hosts if name.strip()}
         self.allowed_hosts = LOCAL_HOSTS | extra
+        #: ``Host`` values already let through, as sent (a few: names and ports of this machine).
+        self._passed: set[str] = set()
 
     def __repr__(self) -> str:  # the token never appears in a repr
         return f"AccessPolicy(allowed_hosts={sorted(self.allowed_hosts)!r})"
@@ -67,7 +72,7 @@ class AccessPolicy:
     # --- every route ----------------------------------------------------------------------
     def check_host(self, host: str | None) -> None:
         """Refuse a ``Host`` that does not name this machine (no ``Host`` at all: not a browser)."""
-        if host is None:
+        if host is None or host in self._passed:
             return
         name = host_name(host)
         if name not in self.allowed_hosts:
@@ -78,6 +83,8 @@ class AccessPolicy:
                 f"{name[:100]} to add this name",
                 status=403,
             )
+        if len(self._passed) < _PASSED_HOSTS:
+            self._passed.add(host)
 
     # --- private routes -------------------------------------------------------------------
     @staticmethod

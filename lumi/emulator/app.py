@@ -1,10 +1,10 @@
 """The emulator as a WSGI application (Werkzeug).
 
-Werkzeug gives routing (``Map``/``Rule`` with converters and method matching), request objects
-with multipart parsing that spools big files to disk, ``send_file`` with conditional requests
-and streaming responses. A framework (Flask) would add little here, and a raw WSGI callable
-would mean hand-writing multipart parsing and routing. The HTTP server is waitress
-(``server.py``).
+Werkzeug gives request objects with multipart parsing that spools big files to disk,
+``send_file`` with conditional requests and streaming responses. A framework (Flask) would add
+little here, and a raw WSGI callable would mean hand-writing multipart parsing. Routes are
+matched by :mod:`lumi.emulator.routing` (one regular expression per method). The HTTP server is
+waitress (``server.py``).
 
 Every request goes through ``EmulatorApp.__call__``: check the ``Host``, route, check what the
 route's kind asks (signature, private token), run the handler, wrap the result in an envelope.
@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_path_info
 
 from lumi.emulator import handlers, limits, private
 from lumi.emulator.access import LOGIN_PATH
 from lumi.emulator.console import views as console_views
-from lumi.emulator.context import Call, Services
+from lumi.emulator.context import Call, Environ, Services
 from lumi.emulator.envelope import (
     BAD_REQUEST,
     FORBIDDEN,
@@ -38,15 +38,19 @@ from lumi.emulator.envelope import (
     envelope,
     error_envelope,
 )
+from lumi.emulator.routing import MethodNotAllowed, NoRoute, Router
 from lumi.emulator.signature import signed_query
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse
 
 log = logging.getLogger("lumi.emulator")
 
-_CORS_HEADERS = [
-    ("Access-Control-Allow-Origin", "*"),
+#: On every answer of a public route: a browser app on another origin may read it.
+_CORS_HEADERS = [("Access-Control-Allow-Origin", "*")]
+#: On a CORS preflight only (browsers read these nowhere else).
+_PREFLIGHT_HEADERS = [
+    *_CORS_HEADERS,
     ("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"),
     (
         "Access-Control-Allow-Headers",
@@ -127,51 +131,47 @@ class EmulatorApp:
         self.services = services
         self.access = services.access
         self.log_requests = log_requests
-        self._endpoints: dict[str, tuple[Handler, Kind]] = {}
-        rules = []
-        for index, (path, methods, handler, kind) in enumerate(ROUTES):
-            endpoint = f"{index}:{handler.__name__}"
-            self._endpoints[endpoint] = (handler, kind)
-            rules.append(Rule(path, methods=methods, endpoint=endpoint))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
-        # One adapter for every request: matching by (path, method) reads it and never writes.
-        self._adapter = self.url_map.bind("emulator")
+        self.router = Router(
+            (path, methods, (handler, kind)) for path, methods, handler, kind in ROUTES
+        )
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            response = self.dispatch(request)
+            response = self.dispatch(environ)
         except Exception:  # a bug outside the handlers (routing, access, headers)
-            response = self._crashed(request)
+            response = self._crashed(environ)
+        path = _path(environ)
         # The path only: a query may carry the login token. The console's poll is not logged
         # (a line every 2 s per open page).
-        if self.log_requests and request.path != console_views.STAMP_PATH:
+        if self.log_requests and path != console_views.STAMP_PATH:
             status = response.status if isinstance(response, JSONReply) else response.status_code
-            log.info('%s "%s %s" %s', request.remote_addr, request.method, request.path, status)
+            method = environ.get("REQUEST_METHOD")
+            log.info('%s "%s %s" %s', environ.get("REMOTE_ADDR"), method, path, status)
         try:
             return response(environ, start_response)
         except Exception:  # building the reply failed before anything was sent
-            return self._crashed(request)(environ, start_response)
+            return self._crashed(environ)(environ, start_response)
 
-    def dispatch(self, request: Request) -> Response | JSONReply:
+    def dispatch(self, environ: Environ) -> Response | JSONReply:
         kind: Kind | None = None
+        call: Call | None = None
         try:
-            self.access.check_host(request.environ.get("HTTP_HOST"))
-            handler, kind, values = self._route(request)
-            if request.method == "OPTIONS":  # CORS preflight of a browser app on another origin
+            self.access.check_host(environ.get("HTTP_HOST"))
+            method = environ.get("REQUEST_METHOD", "GET").upper()
+            handler, kind, values = self._route(method, _path(environ))
+            if method == "OPTIONS":  # CORS preflight of a browser app on another origin
                 if kind is Kind.PRIVATE or kind is Kind.LOGIN:
                     raise EmulatorError(FORBIDDEN, "private routes answer no CORS preflight", 403)
-                return self._headed(Response(status=204), kind)
+                return Response(status=204, headers=_PREFLIGHT_HEADERS)
+            call = Call(environ, self.services, values, self._max_body(handler))
             if kind is Kind.PRIVATE:
-                self.access.check_private(request)
+                self.access.check_private(call.request)
             for key, value in values.items():
                 bound = _VALUE_BOUNDS.get(key)  # a file's name is checked by the file storage
                 if bound is not None:
                     limits.name(value, *bound)
-            request.max_content_length = self._max_body(handler)
-            call = Call(request=request, services=self.services, values=values)
             if kind is Kind.SIGNED:
-                self._check_signature(request)
+                self._check_signature(call)
             result = handler(call)
             if kind is Kind.PUBLIC or kind is Kind.LOGIN or isinstance(result, Response):
                 return self._headed(result, kind)
@@ -179,18 +179,19 @@ class EmulatorApp:
         except EmulatorError as error:
             return self._headed(error_envelope(error), kind)
         except RequestEntityTooLarge:
-            limit = request.max_content_length
+            limit = limits.MAX_JSON_BODY if call is None else call.max_body
             too_large = EmulatorError(TOO_LARGE, f"the request body is larger than {limit} bytes")
             return self._headed(error_envelope(too_large), kind)
         except HTTPException as exc:  # e.g. a malformed multipart body
             bad = EmulatorError(BAD_REQUEST, f"bad request: {exc.description or exc.name}")
             return self._headed(error_envelope(bad), kind)
         except Exception:
-            return self._headed(self._crashed(request), kind)
+            return self._headed(self._crashed(environ), kind)
 
     @staticmethod
-    def _crashed(request: Request) -> JSONReply:
-        log.exception("emulator error on %s %s", request.method, request.path)
+    def _crashed(environ: Environ) -> JSONReply:
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        log.exception("emulator error on %s %s", method, path)
         return error_envelope(
             EmulatorError(
                 INTERNAL, "internal emulator error; the emulator log has the details", status=500
@@ -212,43 +213,44 @@ class EmulatorApp:
                 response.headers.setdefault(name, value)
         return response
 
-    def _route(self, request: Request) -> tuple[Handler, Kind, dict[str, Any]]:
-        method = request.method
+    def _route(self, method: str, path: str) -> tuple[Handler, Kind, dict[str, Any]]:
         try:
-            try:
-                endpoint, values = self._adapter.match(request.path, method)
-            except MethodNotAllowed as exc:
-                if method != "OPTIONS" or not exc.valid_methods:
-                    raise
-                endpoint, values = self._adapter.match(request.path, next(iter(exc.valid_methods)))
-        except NotFound:
-            raise EmulatorError(NOT_FOUND, f"unknown route: {method} {request.path}", 404) from None
+            if method == "OPTIONS":  # a preflight asks about the path, whatever the method
+                (handler, kind), values = self.router.first(path)
+            else:
+                (handler, kind), values = self.router.match(path, method)
+        except NoRoute:
+            raise EmulatorError(NOT_FOUND, f"unknown route: {method} {path}", 404) from None
         except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
             raise EmulatorError(
                 NOT_FOUND,
-                f"method {method} not allowed on {request.path} (allowed: {allowed})",
+                f"method {method} not allowed on {path} (allowed: {', '.join(exc.allowed)})",
                 status=405,
             ) from None
-        handler, kind = self._endpoints[str(endpoint)]
-        return handler, kind, dict(values)
+        return handler, kind, values
 
     def _max_body(self, handler: Handler) -> int:
         if handler is handlers.upload_files:
             return max_upload_body(self.services.files.max_file_size)
         return limits.MAX_JSON_BODY
 
-    def _check_signature(self, request: Request) -> None:
+    def _check_signature(self, call: Call) -> None:
+        environ = call.environ  # read directly: Werkzeug's header view is slow per lookup
         # A multipart body is signed as empty (the JS client hashes "" for FormData).
-        body = b"" if request.mimetype == "multipart/form-data" else request.get_data(cache=True)
-        environ = request.environ  # read directly: Werkzeug's header view is slow per lookup
+        multipart = environ.get("CONTENT_TYPE") and call.request.mimetype == "multipart/form-data"
+        body = b"" if multipart else call.body()
         headers = {
             "X-Timestamp": environ.get("HTTP_X_TIMESTAMP", ""),
             "X-Nonce": environ.get("HTTP_X_NONCE", ""),
             "X-Sign": environ.get("HTTP_X_SIGN", ""),
         }
-        query = signed_query(request.args) if environ.get("QUERY_STRING") else {}
+        query = signed_query(call.request.args) if environ.get("QUERY_STRING") else {}
         self.services.signatures.check(query, headers, body)
+
+
+def _path(environ: Environ) -> str:
+    """The request's path as Werkzeug's ``Request.path`` has it."""
+    return "/" + get_path_info(environ).lstrip("/")
 
 
 def max_upload_body(max_file_size: int) -> int:

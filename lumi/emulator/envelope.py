@@ -60,6 +60,13 @@ def bad_request(message: str) -> EmulatorError:
     return EmulatorError(BAD_REQUEST, message)
 
 
+#: One encoder for every reply (``json.dumps`` with options builds a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":")).encode
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+_CONTENT_TYPE = ("Content-Type", "application/json; charset=utf-8")
+
+
 class JSONReply:
     """A JSON body as a WSGI response; ``headers`` may be extended before it is sent."""
 
@@ -67,20 +74,15 @@ class JSONReply:
 
     def __init__(self, payload: Any, status: int = 200) -> None:
         try:
-            self.body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+            self.body = _ENCODE(payload).encode()
         except UnicodeEncodeError:  # a lone surrogate (stored from "\ud800"): escape it
-            self.body = json.dumps(payload, separators=(",", ":")).encode()
+            self.body = _ENCODE_ASCII(payload).encode()
         self.status = status
-        self.headers = [("Content-Type", "application/json; charset=utf-8")]
+        self.headers = [_CONTENT_TYPE]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            reason = HTTPStatus(self.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        start_response(
-            f"{self.status} {reason}", [*self.headers, ("Content-Length", str(len(self.body)))]
-        )
+        status = _STATUS_LINES.get(self.status) or f"{self.status} Unknown"
+        start_response(status, [*self.headers, ("Content-Length", str(len(self.body)))])
         return [self.body]
 
 

@@ -56,13 +56,10 @@ class SignatureChecker:
         timestamp = headers.get("X-Timestamp")
         nonce = headers.get("X-Nonce")
         sign = headers.get("X-Sign")
-        missing = [
-            name
-            for name, value in (("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Sign", sign))
-            if not value
-        ]
-        if missing or timestamp is None or nonce is None or sign is None:
-            raise EmulatorError(BAD_SIGNATURE, f"missing signature header(s): {', '.join(missing)}")
+        if not (timestamp and nonce and sign):
+            given = (("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Sign", sign))
+            missing = ", ".join(name for name, value in given if not value)
+            raise EmulatorError(BAD_SIGNATURE, f"missing signature header(s): {missing}")
         if not timestamp.isdigit() or len(timestamp) > 12:
             raise EmulatorError(BAD_SIGNATURE, "X-Timestamp must be Unix seconds (digits only)")
         if len(nonce) > MAX_NONCE_CHARS:

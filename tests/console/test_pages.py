@@ -67,7 +67,7 @@ def test_every_console_route_needs_this_runs_token(lumi_emulator: Emulator, view
 
 
 SAMPLE_VALUES = {
-    "<int:message>": "1",
+    "<message>": "1",
     "<projectId>": PROJECT,
     "<entity>": "Books",
     "<id>": "0" * 24,
@@ -480,7 +480,8 @@ def test_outbox_pages(console: Console, lumi_emulator: Emulator, lumi_client: An
     page = console.get(f"outbox/{message['id']}").text
     assert "only text" in page and "<iframe" not in page  # no HTML part: no frame
     assert console.get(f"outbox/{message['id']}/html").status_code == 404
-    assert console.get("outbox/999999").status_code == 404
+    for absent in ["999999", "x1", "-1", "1" * 40, "%C2%B2"]:  # "²" is a digit, not decimal
+        assert console.get(f"outbox/{absent}").status_code == 404, absent
 
 
 def test_files_are_listed_and_deleted(

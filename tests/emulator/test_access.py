@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from lumi.emulator import runtime
 from lumi.emulator.access import AccessPolicy, host_name
 from lumi.emulator.app import ROUTES, Kind
+from lumi.emulator.envelope import EmulatorError
 from lumi.emulator.server import Emulator
 from lumi.events.cli import events as events_command
 
@@ -152,6 +153,21 @@ def test_host_names_are_parsed_like_browsers_send_them() -> None:
     policy = AccessPolicy(allowed_hosts=["  ", "x.test"])
     assert policy.allowed_hosts == {"localhost", "127.0.0.1", "::1", "x.test"}
     assert policy.token not in repr(policy)
+
+
+
+def test_remembering_allowed_hosts_never_lets_another_through() -> None:
+    policy = AccessPolicy(allowed_hosts=["x.test"])
+    for port in range(200):  # more distinct allowed values than are remembered
+        policy.check_host(f"localhost:{port}")
+        policy.check_host(f"X.test:{port}")
+    for _ in range(2):
+        for host in ("evil.test", "localhost.evil.test:1", "x.test.evil:2", "[::2]:1"):
+            with pytest.raises(EmulatorError) as refused_host:
+                policy.check_host(host)
+            assert refused_host.value.status == 403
+    policy.check_host("localhost:199")  # still allowed, remembered or not
+    policy.check_host("x.test:1000")
 
 
 # --- the browser login ----------------------------------------------------------------------

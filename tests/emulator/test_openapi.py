@@ -23,13 +23,13 @@ def test_serves_the_document(emu: Emulator) -> None:
 
 def test_every_documented_path_is_routed(emu: Emulator) -> None:
     document = yaml.safe_load(requests.get(emu.url + "/openapi.yaml", timeout=10).text)
-    adapter = emu.app.url_map.bind("localhost")
+    router = emu.app.router
     for template, item in document["paths"].items():
         path = template.replace("{projectId}", "p1").replace("{entityName}", "e")
         path = path.replace("{id}", "0123456789abcdef01234567").replace("{name}", "f")
         for method in item:
             if method in {"get", "post", "put", "patch", "delete"}:
-                adapter.match(path, method=method.upper())  # raises when not routed
+                router.match(path, method.upper())  # raises when not routed
 
 
 def test_a_missing_document_is_a_clear_error(

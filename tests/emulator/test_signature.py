@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -162,3 +163,19 @@ def test_an_overlong_nonce_is_refused(api: Api) -> None:
     headers["X-Nonce"] = "n" * 65
     reply = api.error("POST", LIST, raw=b"{}", sign=False, headers=headers)
     assert reply["code"] == 10403 and "longer than 64" in reply["message"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_get_with_a_body_is_signed_over_that_body(api: Api, chunked: bool) -> None:
+    """A body on a GET is read and signed like any other (the emulator skips reading only
+    where there is provably none), also when it arrives chunked, without Content-Length."""
+    created = api.ok("POST", f"/lm/{PID}/posts/documents", {"t": 1})
+    path = f"/lm/{PID}/posts/documents/{created['_id']}"
+    body = b'{"x":1}'
+    data: Any = iter([body]) if chunked else body  # a generator: requests sends it chunked
+    signed_empty = sign_headers(None, None, now=api.clock())
+    refused = api.error("GET", path, raw=data, sign=False, headers=signed_empty)
+    assert refused["code"] == 10403 and "X-Sign does not match" in refused["message"]
+    data = iter([body]) if chunked else body
+    signed_body = sign_headers(None, body, now=api.clock())
+    assert api.ok("GET", path, raw=data, sign=False, headers=signed_body)["t"] == 1

@@ -368,7 +368,10 @@ def outbox(call: Call) -> Response:
 
 
 def _message(call: Call) -> dict[str, Any] | None:
-    wanted = call.values["message"]
+    number = str(call.values["message"])
+    if not number.isdecimal() or len(number) > 18:
+        return None
+    wanted = int(number)
     return next((m for m in call.services.outbox.messages() if m["id"] == wanted), None)
 
 
@@ -500,8 +503,8 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     (_UI + "/users", ["GET"], users),
     (_UI + "/users/role", ["POST"], set_role),
     (_UI + "/outbox", ["GET"], outbox),
-    (_UI + "/outbox/<int:message>", ["GET"], outbox_message),
-    (_UI + "/outbox/<int:message>/html", ["GET"], outbox_html),
+    (_UI + "/outbox/<message>", ["GET"], outbox_message),
+    (_UI + "/outbox/<message>/html", ["GET"], outbox_html),
     (_UI + "/files", ["GET"], files),
     (_UI + "/files/delete", ["POST"], delete_file),
     (_UI + "/events", ["GET"], events),
