@@ -172,6 +172,43 @@ def test_sql_paths_return_exactly_the_python_results(
 
 
 @SETTINGS
+@given(
+    docs=DOCS,
+    indexing=INDEXING,
+    query=st.tuples(FILTERS, SORTS, PAGES),
+    writes=st.lists(st.fixed_dictionaries({"a": VALUES, "b": VALUES}), min_size=1, max_size=3),
+)
+def test_a_query_asked_again_after_writes_sees_them(
+    engine: EntityStore,
+    docs: list[dict[str, Any]],
+    indexing: str,
+    query: tuple[dict[str, Any], dict[str, int] | None, tuple[Any, Any]],
+    writes: list[dict[str, Any]],
+) -> None:
+    """The SQL of a filter and sort is remembered per entity generation: a write that changes
+    what the fields hold (an array or an object where there were only scalars) is seen by the
+    same query asked again, and the same query twice in a row answers the same."""
+    load(engine, docs, indexing)
+    filter, sort, (limit, skip) = query
+    first = assert_same(engine, filter, sort, limit, skip)
+    assert engine.find(P, E, filter, sort, limit, skip) == first
+    for doc in writes:
+        engine.create(P, E, doc, "u1")
+        assert_same(engine, filter, sort, limit, skip)
+
+
+def test_filters_that_python_thinks_equal_are_told_apart(engine: EntityStore) -> None:
+    """``1``, ``1.0`` and ``True`` are one dict key in Python but three filters in MongoDB."""
+    for value in (1, True, 1.5):
+        engine.create(P, E, {"a": value}, "u1")
+    engine.ensure_index(P, E, "a")
+    assert [d["a"] for d in engine.find(P, E, {"a": 1})[0]] == [1]
+    assert [d["a"] for d in engine.find(P, E, {"a": True})[0]] == [True]
+    assert [d["a"] for d in engine.find(P, E, {"a": 1.0})[0]] == [1]
+    assert [d["a"] for d in engine.find(P, E, {"a": {"$gt": 1}})[0]] == [1.5]
+
+
+@SETTINGS
 @given(docs=DOCS, indexing=INDEXING, filter=FILTERS, data=st.data())
 def test_keyset_cursor_shapes_agree(
     engine: EntityStore,
