@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
 from lumi.emulator import runtime
@@ -201,8 +202,15 @@ class Emulator:
             if self._thread is not None:
                 self._thread.join(timeout=10)
                 self._thread = None
-            wasyncore.close_all(server._map)  # the listening socket and every connection
+            # Every connection first (a worker waiting to write a reply is woken and gives up),
+            # then the workers, then the listener and the trigger that workers pull when a
+            # reply is ready: closed earlier, a worker still serving fails on it with a
+            # traceback ("Exception when servicing ...", EBADF).
+            for dispatcher in list(server._map.values()):
+                if isinstance(dispatcher, HTTPChannel):
+                    _close(dispatcher)
             server.task_dispatcher.shutdown(timeout=2)
+            wasyncore.close_all(server._map)
         if self._runtime_file is not None:
             runtime.withdraw(self._runtime_file, self._access.token)
             self._runtime_file = None
@@ -298,3 +306,12 @@ class Emulator:
     def set_role(self, email: str, role: str, project_id: str) -> dict[str, Any]:
         """Make a user ``ADMIN`` or ``USER``."""
         return self.services.users.set_role(project_id, email, role)
+
+
+def _close(channel: HTTPChannel) -> None:
+    """Close a connection as waitress's loop would: ``handle_close`` also wakes a worker
+    waiting to write to it."""
+    try:
+        channel.handle_close()
+    except OSError:  # already closed by its peer
+        channel.close()

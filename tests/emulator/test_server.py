@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import sqlite3
 import threading
@@ -101,6 +102,39 @@ def test_stop_frees_the_port_with_connections_open() -> None:
     idle.close()
     half.close()
     emu.stop()  # twice is harmless
+
+
+def test_stopping_under_load_logs_no_worker_failure(caplog: pytest.LogCaptureFixture) -> None:
+    """Requests still arriving and being served while stop() runs: each client gets an answer
+    or a closed connection, and no worker fails on a closed socket (waitress logs that as
+    "Exception when servicing", with a traceback, at ERROR)."""
+    caplog.set_level(logging.WARNING, logger="waitress")
+    answered = 0
+    for _ in range(10):
+        emu = Emulator().start()
+        stopping = threading.Event()
+
+        def hammer(url: str = emu.url, stopping: threading.Event = stopping) -> None:
+            nonlocal answered
+            session = requests.Session()
+            while not stopping.is_set():
+                try:
+                    session.get(url + "/", timeout=5)
+                    answered += 1
+                except requests.RequestException:
+                    pass
+
+        clients = [threading.Thread(target=hammer) for _ in range(4)]
+        for client in clients:
+            client.start()
+        time.sleep(0.2)
+        emu.stop()
+        stopping.set()
+        for client in clients:
+            client.join()
+    assert answered > 0
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures == []
 
 
 def test_a_busy_port_raises_oserror_and_leaves_nothing_behind() -> None:
