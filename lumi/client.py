@@ -304,7 +304,9 @@ def create_client(
         or DEFAULT_API_BASE_URL
     )
     if not base_url.startswith(("http://", "https://")):
-        raise ValidationError(f"api_base_url must start with http:// or https://, got {base_url!r}")
+        raise ValidationError(
+            f"api_base_url must start with http:// or https://, got {redact_url(base_url)!r}"
+        )
     origin = _text("auth_origin", auth_origin) or os.environ.get("LUMI_AUTH_ORIGIN")
     config = ClientConfig(
         project_id=project_id,

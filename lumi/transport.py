@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from http.cookiejar import DefaultCookiePolicy
@@ -81,12 +82,14 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("<redacted>" if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
 
 
+#: The user-info part of a URL: after an optional scheme, up to the last "@" of the authority.
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+
+
 def redact_url(url: str) -> str:
-    """``url`` without credentials (``http://user:pw@host`` -> ``http://***@host``)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+    """``url`` without credentials (``http://user:pw@host`` -> ``http://***@host``), also when
+    it is malformed (``user:pw@host``, no scheme): what an error message may show of a URL."""
+    return _USERINFO.sub(r"\1***@", url, count=1)
 
 
 def wire_query(query: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -321,6 +321,22 @@ def test_file_delete(client):
     assert sent().body == b'{"fileUrls":["https://cdn/x/report.pdf"]}'
 
 
+@pytest.mark.parametrize(
+    ("urls", "wanted"),
+    [
+        ([], "got none"),
+        (["https://cdn/a.pdf?X-Signature=s3cr3t", ""], "item 1 is an empty string"),
+        (["https://cdn/a.pdf?X-Signature=s3cr3t", None], "item 1 is NoneType"),
+        ([b"https://cdn/b.pdf?sig=s3cr3t"], "item 0 is bytes"),
+    ],
+)
+def test_file_delete_refuses_bad_urls_without_echoing_them(client, urls, wanted):
+    """A file URL may be signed: the error says which item is wrong, never what the URLs are."""
+    with pytest.raises(lumi.ValidationError, match=wanted) as refused:
+        client.tools.file.delete(urls)
+    assert "s3cr3t" not in str(refused.value) and "cdn" not in str(refused.value)
+
+
 @responses.activate
 def test_generate_text(client):
     responses.post(

@@ -360,6 +360,22 @@ def test_credentials_in_the_base_url_appear_nowhere(sleeps):
     assert all("hunter2" not in text and "ada:" not in text for text in texts), texts
 
 
+@pytest.mark.parametrize("url", ["ada:hunter2@example.com", "ftp://ada:hunter2@example.com/x"])
+def test_credentials_in_a_malformed_url_appear_nowhere(url):
+    """A URL refused as malformed is shown, its credentials are not: the base URL, the
+    events endpoint, and the events sender's repr."""
+    from lumi.events.config import EventsConfigError, _normalise_endpoint
+    from lumi.events.transport import HttpSender
+
+    with pytest.raises(lumi.ValidationError, match="api_base_url") as base:
+        lumi.create_client(project_id=PID, api_base_url=url)
+    with pytest.raises(EventsConfigError, match="endpoint") as endpoint:
+        _normalise_endpoint(url)
+    sender = repr(HttpSender("https://ada:hunter2@collector.example/collect", "wk"))
+    for text in [str(base.value), str(endpoint.value), sender]:
+        assert "hunter2" not in text and "ada" not in text and "***@" in text, text
+
+
 ERRORS = [
     lumi.APIError(10001, "m"),
     lumi.AuthenticationError(2100, "m"),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from lumi.errors import ValidationError
+from lumi.transport import redact_url
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -81,7 +82,8 @@ def _normalise_endpoint(endpoint: str | None) -> str | None:
     if endpoint is None:
         return None
     if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
-        raise EventsConfigError(f"endpoint must be an http(s) URL, got {endpoint!r}")
+        shown = redact_url(endpoint) if isinstance(endpoint, str) else type(endpoint).__name__
+        raise EventsConfigError(f"endpoint must be an http(s) URL, got {shown!r}")
     return endpoint.rstrip("/")
 
 

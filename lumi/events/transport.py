@@ -23,6 +23,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_environ_proxies, select_p
 
 from lumi._version import __version__
 from lumi.retry import RETRY_STATUSES, parse_retry_after
+from lumi.transport import redact_url
 
 
 @attrs.frozen
@@ -79,7 +80,7 @@ class HttpSender:
             self._headers["X-Api-Key"] = write_key
 
     def __repr__(self) -> str:
-        return f"HttpSender(url={self.url!r})"
+        return f"HttpSender(url={redact_url(self.url)!r})"
 
     def send(self, body: bytes, timeout: tuple[float, float]) -> SendResult:
         try:

@@ -142,6 +142,13 @@ class FileTool:
             if isinstance(file_urls, str)
             else as_list("delete()", file_urls, "file URLs", "delete(['https://...'])")
         )
-        if not urls or not all(isinstance(url, str) and url for url in urls):
-            raise ValidationError(f"delete needs file URLs (strings), got {file_urls!r:.80}")
+        if not urls:
+            raise ValidationError("delete needs file URLs (strings), got none")
+        for index, url in enumerate(urls):
+            if not isinstance(url, str) or not url:
+                # What is wrong, not the value: a file URL may carry a signature.
+                what = "an empty string" if url == "" else type(url).__name__
+                raise ValidationError(
+                    f"delete needs file URLs (non-empty strings); item {index} is {what}"
+                )
         self._client._call("deleteFiles", json={"fileUrls": urls})
