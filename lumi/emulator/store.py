@@ -36,7 +36,6 @@ import os
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +55,7 @@ from lumi.emulator.store_schema import (
     plain_json,
 )
 from lumi.emulator.update import apply_update
+from lumi.ids import new_id
 
 __all__ = ["EntityStore", "QueryError", "StoreClosedError", "new_object_id", "now_iso"]
 
@@ -73,34 +73,9 @@ class StoreClosedError(RuntimeError):
     """The store was used after :meth:`EntityStore.close`."""
 
 
-class _ObjectIds:
-    """ObjectId-style ids: they sort by creation time, and within a process by creation order."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pid = -1
-        self._process = b""
-        self._counter = 0
-
-    def new(self) -> str:
-        with self._lock:
-            if self._pid != os.getpid():  # a forked child must not repeat its parent's ids
-                self._pid = os.getpid()
-                self._process = os.urandom(5)
-                self._counter = int.from_bytes(os.urandom(3), "big")
-            self._counter = (self._counter + 1) & 0xFFFFFF
-            counter = self._counter
-            process = self._process
-        seconds = int(time.time()) & 0xFFFFFFFF
-        return (seconds.to_bytes(4, "big") + process + counter.to_bytes(3, "big")).hex()
-
-
-_object_ids = _ObjectIds()
-
-
 def new_object_id() -> str:
     """A fresh 24-hex ObjectId-style id."""
-    return _object_ids.new()
+    return new_id()  # the client's own ids: one format, one source
 
 
 def now_iso() -> str:
