@@ -395,5 +395,11 @@ class IngestResult:
     """Events whose `event_id` was already stored; ignored, not an error."""
     errors: list[IngestLineError] = attrs.field(metadata={"wire": "errors"})
     """The rejected lines; empty when every line was good."""
+    assigned_ids: int | Unset = attrs.field(default=UNSET, metadata={"wire": "assigned_ids"})
+    """Accepted events that came without an `event_id` and were given one by the receiver
+    (the emulator does so for the lumina-sdk's troubleshooting ping,
+    `{"source":"test","name":"ping"}`); such events cannot be de-duplicated. A receiver
+    may leave this out.
+    """
     extra: dict[str, Any] = attrs.field(factory=new_extra, metadata={"extra": True})
     """Keys the schema does not declare, by wire name, with their JSON values."""
