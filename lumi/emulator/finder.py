@@ -47,6 +47,7 @@ _SEQ_INDEX: Final = "documents_by_scope"  # (project, entity, seq)
 _SCOPES: Final = 1024  # entities remembered (the least recently used go first)
 _PLANS: Final = 1024  # filter shapes remembered
 _TRANSLATIONS: Final = 256  # per entity (and generation)
+_MEMO_FILTER_CHARS: Final = 4096  # longer filters are not remembered
 _MAX_SQL_INT: Final = 2**63 - 1
 
 Row = tuple[int, Document]  # (seq, document)
@@ -200,9 +201,11 @@ def _translated(
     fifth of a small page. JSON text is the key because it tells ``1``, ``1.0`` and ``true``
     apart and keeps key order (which an embedded document's equality depends on)."""
     try:
-        key = (json.dumps(filter, allow_nan=False), tuple(spec))
+        text = json.dumps(filter, allow_nan=False)
     except (TypeError, ValueError):  # not JSON (a caller of the Python API): no memo
-        key = None
+        text = ""
+    # A large filter (a long $in) is translated each time: memory stays bounded.
+    key = (text, tuple(spec)) if 0 < len(text) <= _MEMO_FILTER_CHARS else None
     known = None if key is None else info.translations.get(key)
     if known is None:
         shapes = _Shapes(conn, scope, info)

@@ -13,6 +13,7 @@ test_legacy_integers_beyond_64_bits_are_decided_in_python.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,22 @@ def test_a_query_asked_again_after_writes_sees_them(
     for doc in writes:
         engine.create(P, E, doc, "u1")
         assert_same(engine, filter, sort, limit, skip)
+
+
+def test_only_small_filters_are_remembered(engine: EntityStore) -> None:
+    """The translation memo holds filters up to a few KiB: repeated large `$in` queries (the
+    body may carry 16 MiB of them) cost a translation each, never memory."""
+    engine.create_many(P, E, [{"a": i} for i in range(50)], "u1")
+    engine.ensure_index(P, E, "a")
+    small = {"a": {"$in": [1, 2, 3]}}
+    for size in (10_000, 10_001):
+        large = {"a": {"$in": list(range(size))}}
+        assert engine.find(P, E, large)[1] == 50
+    assert engine.find(P, E, small)[1] == 3
+    info = engine._memory.scopes.get((P, E))
+    assert info is not None
+    remembered = list(info.translations._entries)  # (filter as JSON, sort) keys
+    assert [json.loads(text) for text, _ in remembered] == [small]
 
 
 def test_filters_that_python_thinks_equal_are_told_apart(engine: EntityStore) -> None:
