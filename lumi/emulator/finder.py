@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from lumi.emulator.keyset_counts import KeysetCounts, race
 from lumi.emulator.matcher import Document, Matcher, SortSpec, sort_order
-from lumi.emulator.recent import Recent
+from lumi.emulator.recent import Recent, memo_key
 from lumi.emulator.sqlplan import (
     STRUCTURED_BRACKETS,
     FilterSql,
@@ -47,7 +47,6 @@ _SEQ_INDEX: Final = "documents_by_scope"  # (project, entity, seq)
 _SCOPES: Final = 1024  # entities remembered (the least recently used go first)
 _PLANS: Final = 1024  # filter shapes remembered
 _TRANSLATIONS: Final = 256  # per entity (and generation)
-_MEMO_FILTER_CHARS: Final = 4096  # longer filters are not remembered
 _MAX_SQL_INT: Final = 2**63 - 1
 
 Row = tuple[int, Document]  # (seq, document)
@@ -162,7 +161,7 @@ def find_page(
             return page.count(rest, limit, access.lookup_index())
         return page.count([*rest, extra], limit, "")  # a range of _id: SQLite's choice
 
-    key = (project_id, entity, rest_sql.text, rest_sql.params)
+    key = memo_key(project_id, entity, rest_sql.text, rest_sql.params)
     if where.id_range is None and rest and order is not None and not side_rows and count:
         narrow = access.sorting_matches_index(start + count)
         if narrow:  # few matches: read and sort them all, counting them on the way
@@ -201,11 +200,11 @@ def _translated(
     fifth of a small page. JSON text is the key because it tells ``1``, ``1.0`` and ``true``
     apart and keeps key order (which an embedded document's equality depends on)."""
     try:
-        text = json.dumps(filter, allow_nan=False)
+        key = memo_key(json.dumps(filter, allow_nan=False), tuple(spec))
     except (TypeError, ValueError):  # not JSON (a caller of the Python API): no memo
-        text = ""
-    # A large filter (a long $in) is translated each time: memory stays bounded.
-    key = (text, tuple(spec)) if 0 < len(text) <= _MEMO_FILTER_CHARS else None
+        key = None
+    if not isinstance(key, tuple):  # a long filter: its SQL is as long, not worth holding
+        key = None
     known = None if key is None else info.translations.get(key)
     if known is None:
         shapes = _Shapes(conn, scope, info)
@@ -262,9 +261,9 @@ class _Access:
         names = list(self._lookups)
         if len(names) <= 1:
             return names[0] if names else ""
-        shape = (
+        shape = memo_key(
             self._page.scope,
-            tuple((name, self._lookups[name].text) for name in names),
+            tuple(f"{name}\0{self._lookups[name].text}" for name in names),
             self._documents.bit_length(),
         )
         known = self._plans.get(shape)
@@ -291,7 +290,7 @@ class _Access:
         # Sorting k rows beats reading wanted * documents / matches >= wanted * documents / k
         # rows in order when k * k <= wanted * documents: count the lookup's rows up to there.
         threshold = math.isqrt(wanted * self._documents)
-        shape = (
+        shape = memo_key(
             "narrow",
             self._page.scope,
             self._lookups[self._narrowest or ""].text,

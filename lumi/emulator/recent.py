@@ -7,12 +7,33 @@ their owners fill and check themselves.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 V = TypeVar("V")
+
+#: Characters of text a key may hold as it is; a longer key is kept as its digest.
+_LONG_KEY: Final = 4096
+
+
+def memo_key(*parts: Hashable) -> Hashable:
+    """``parts`` as a key of a :class:`Recent`, or their SHA-256 when their text is long (a
+    filter with a long ``$in`` is part of the SQL): a full cache then holds its entries'
+    digests, not megabytes of filters each."""
+    size = 0
+    for part in parts:
+        if isinstance(part, str):
+            size += len(part)
+        elif isinstance(part, tuple):
+            size += sum(len(item) if isinstance(item, str) else 1 for item in part)
+        else:
+            size += 1
+    if size <= _LONG_KEY:
+        return parts
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
 
 
 class Recent(Generic[V]):
