@@ -136,11 +136,11 @@ class EmulatorApp:
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = _path(environ)
         try:
-            response = self.dispatch(environ)
+            response = self.dispatch(environ, path)
         except Exception:  # a bug outside the handlers (routing, access, headers)
             response = self._crashed(environ)
-        path = _path(environ)
         # The path only: a query may carry the login token. The console's poll is not logged
         # (a line every 2 s per open page).
         if self.log_requests and path != console_views.STAMP_PATH:
@@ -152,13 +152,13 @@ class EmulatorApp:
         except Exception:  # building the reply failed before anything was sent
             return self._crashed(environ)(environ, start_response)
 
-    def dispatch(self, environ: Environ) -> Response | JSONReply:
+    def dispatch(self, environ: Environ, path: str) -> Response | JSONReply:
         kind: Kind | None = None
         call: Call | None = None
         try:
             self.access.check_host(environ.get("HTTP_HOST"))
             method = environ.get("REQUEST_METHOD", "GET").upper()
-            handler, kind, values = self._route(method, _path(environ))
+            handler, kind, values = self._route(method, path)
             if method == "OPTIONS":  # CORS preflight of a browser app on another origin
                 if kind is Kind.PRIVATE or kind is Kind.LOGIN:
                     raise EmulatorError(FORBIDDEN, "private routes answer no CORS preflight", 403)
@@ -190,8 +190,7 @@ class EmulatorApp:
 
     @staticmethod
     def _crashed(environ: Environ) -> JSONReply:
-        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-        log.exception("emulator error on %s %s", method, path)
+        log.exception("emulator error on %s %s", environ.get("REQUEST_METHOD"), _path(environ))
         return error_envelope(
             EmulatorError(
                 INTERNAL, "internal emulator error; the emulator log has the details", status=500

@@ -1,11 +1,11 @@
 """Matching a request path and method to a route of the emulator's table.
 
 Paths are literal segments and ``<name>`` segments (one non-empty segment, no ``/``), and may
-end with one ``<path:name>`` (the rest of the path, slashes included, a trailing one too); one
-trailing slash is tolerated, two where the route is written with one; a ``GET`` route answers ``HEAD`` too; where a literal and a
-``<name>`` segment could both match, the literal wins. These are the rules the emulator had
-with Werkzeug's ``Map(strict_slashes=False, merge_slashes=False)``, and a differential test
-holds the two together.
+end with one ``<path:name>`` (the rest of the path, slashes included, a trailing one too). One
+trailing slash is tolerated, two where the route is written with one; a ``GET`` route answers
+``HEAD`` too; where a literal and a ``<name>`` segment could both match, the literal wins. These
+are the rules the emulator had with Werkzeug's ``Map(strict_slashes=False,
+merge_slashes=False)``, and a differential test holds the two together.
 
 Written here rather than kept on Werkzeug's router: its state machine walks the path segment
 by segment in Python and was about a tenth of the emulator's CPU per ``get`` by id; this

@@ -26,17 +26,22 @@ def test_second_starts_empty(lumi_emulator, lumi_client):
 """
 
 
-def test_fixtures_in_an_app_test_suite(tmp_path: Path) -> None:
-    (tmp_path / "test_app.py").write_text(textwrap.dedent(APP_TESTS))
+def run_app_tests(folder: Path, name: str, source: str) -> str:
+    """Run ``source`` as an app's test module ``name`` in its own pytest; its output."""
+    (folder / name).write_text(textwrap.dedent(source))
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "2 passed" in result.stdout
+    return result.stdout
+
+
+def test_fixtures_in_an_app_test_suite(tmp_path: Path) -> None:
+    assert "2 passed" in run_app_tests(tmp_path, "test_app.py", APP_TESTS)
 
 
 def test_importing_the_plugin_is_cheap() -> None:
@@ -63,13 +68,4 @@ def test_private_routes_through_the_fixture(lumi_emulator, lumi_client):
 
 
 def test_the_fixture_passes_the_private_token_on(tmp_path: Path) -> None:
-    (tmp_path / "test_private.py").write_text(textwrap.dedent(PRIVATE_TESTS))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "1 passed" in result.stdout
+    assert "1 passed" in run_app_tests(tmp_path, "test_private.py", PRIVATE_TESTS)
