@@ -38,8 +38,9 @@ from typing import Any
 import mongomock
 from mongomock.filtering import filter_applies
 
-import lumi.emulator.store as store_module
+import lumi.emulator.prepared as prepared_module
 from lumi.emulator.keyset_counts import KeysetCounts
+from lumi.emulator.prepared import QueryMemory
 from lumi.emulator.query import CompiledFilter, compile_filter
 from lumi.emulator.store import EntityStore
 
@@ -135,19 +136,21 @@ def timed(fn: Callable[[], object], repeats: int) -> float:
 @contextmanager
 def mongomock_matcher(store: EntityStore) -> Iterator[None]:
     """Make the Python-only store decide with mongomock's filter_applies instead of our matcher."""
-    original = store_module.compile_filter
+    original = prepared_module.compile_filter
 
     def with_mongomock(filter: dict[str, Any] | None) -> CompiledFilter:
         ours = compile_filter(filter)  # validation only
         spec = filter or {}
         return CompiledFilter(lambda doc: filter_applies(spec, doc), ours.is_empty)
 
-    store_module.compile_filter = with_mongomock  # type: ignore[assignment]
+    prepared_module.compile_filter = with_mongomock  # type: ignore[assignment]
+    queries, store._queries = store._queries, QueryMemory()  # nothing of ours remembered
     store.sql_assist = False
     try:
         yield
     finally:
-        store_module.compile_filter = original
+        prepared_module.compile_filter = original
+        store._queries = queries
         del store.sql_assist
 
 

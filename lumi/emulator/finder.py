@@ -2,15 +2,18 @@
 the rest, and the results are exactly the Python matcher's.
 
 1. The filter and sort become SQL (:mod:`lumi.emulator.sqlplan`). Probes of the field indexes
-   tell which fields hold arrays (only those need element-wise SQL) and objects or arrays in a
-   sort field (those rows are sorted in Python).
+   tell which kinds of values each field holds: arrays need element-wise SQL, objects or
+   arrays in a sort field are sorted in Python, and the bracket tests the others make
+   redundant are left out of the *lean* form of each condition. This plan is made once per
+   query and entity generation (:class:`_Plan`).
 2. Rows SQL cannot judge, the *side* rows (documents that are not plain, rows whose sort field
    holds an object or an array), are decoded and decided in Python; there are usually none.
 3. When the filter is exact, SQLite counts the matches (an unfiltered total is read from the
    ``scopes`` table; keyset totals are carried between pages, :mod:`keyset_counts`) and reads
    only the page: ``ORDER BY ... LIMIT``, merged with the side rows in Python when there are
    some. Each statement names its index (``INDEXED BY``), chosen by the rows each way would
-   read (:class:`_Access`): SQLite has no statistics to judge that itself.
+   read (:class:`_Access`): SQLite has no statistics to judge that itself. The condition that
+   index seeks is written in its seekable form, every other one in its lean form.
 4. When the filter is not exact, the SQL only narrows: every candidate is decoded and matched
    (the total needs them all), streamed in page order and holding only the page.
 """
@@ -20,15 +23,22 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from lumi._bson import (
+    ARRAY_BRACKET,
+    BOOL_BRACKET,
+    NUMBER_BRACKET,
+    OBJECT_BRACKET,
+    STRING_BRACKET,
+)
 from lumi.emulator.keyset_counts import KeysetCounts, race
 from lumi.emulator.matcher import Document, Matcher, SortSpec, sort_order
+from lumi.emulator.prepared import PreparedQuery
 from lumi.emulator.recent import Recent, memo_key
 from lumi.emulator.sqlplan import (
-    STRUCTURED_BRACKETS,
     FilterSql,
     SortSql,
     Sql,
@@ -52,9 +62,21 @@ _MAX_SQL_INT: Final = 2**63 - 1
 Row = tuple[int, Document]  # (seq, document)
 
 
+_RAW_DECODE: Final = json.JSONDecoder().raw_decode
+
+
 def decode_document(body: str) -> Document:
-    """A stored document's JSON text as a fresh dict."""
-    return json.loads(body)  # type: ignore[no-any-return]
+    """A stored document's JSON text as a fresh dict (exactly ``json.loads``)."""
+    # The store writes compact JSON: raw_decode skips loads' two whitespace scans (a sixth of
+    # decoding a small document). Anything else, such as a body another writer padded with
+    # whitespace, goes through loads, which also raises as it would.
+    try:
+        doc, end = _RAW_DECODE(body)
+    except ValueError:
+        doc, end = None, -1
+    if end != len(body):
+        return json.loads(body)  # type: ignore[no-any-return]
+    return doc  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -64,13 +86,12 @@ class ScopeInfo:
     generation: int
     schema_version: int
     documents: int
+    odd: bool  # whether some documents are not plain (see store_schema)
     indexes: dict[str, str]  # field -> index name
-    structured: dict[str, frozenset[int]] = field(default_factory=dict)  # probed so far
-    #: (filter as JSON text, sort) -> its SQL: a translation depends on the filter, the sort
-    #: and what the probes found, so it stands exactly as long as this ScopeInfo.
-    translations: Recent[tuple[FilterSql, SortSql | None]] = field(
-        default_factory=lambda: Recent(_TRANSLATIONS)
-    )
+    held: dict[str, frozenset[int]] = field(default_factory=dict)  # brackets, probed so far
+    #: Query key -> its plan: a plan depends on the filter, the sort and what the probes
+    #: found, so it stands exactly as long as this ScopeInfo.
+    plans: Recent[_Plan] = field(default_factory=lambda: Recent(_TRANSLATIONS))
 
 
 class FinderMemory:
@@ -79,7 +100,7 @@ class FinderMemory:
     def __init__(self) -> None:
         self.counts = KeysetCounts()
         self.scopes: Recent[ScopeInfo] = Recent(_SCOPES)  # by (project, entity)
-        self.plans: Recent[str] = Recent(_PLANS)  # by filter shape
+        self.plans: Recent[str] = Recent(_PLANS)  # index choices, by filter shape
 
 
 class _Shapes:
@@ -89,13 +110,13 @@ class _Shapes:
         self._conn = conn
         self._scope = scope
         self._indexes = info.indexes
-        self._known = info.structured
+        self._known = info.held
 
-    def structured(self, name: str) -> frozenset[int]:
+    def brackets(self, name: str) -> frozenset[int]:
         if name not in self._indexes:
-            return STRUCTURED_BRACKETS  # unknown without an index: assume both
+            return _PROBED  # unknown without an index: assume every one
         if name not in self._known:
-            brackets = sorted(STRUCTURED_BRACKETS)
+            brackets = sorted(_PROBED)
             probes = ", ".join(
                 f"EXISTS (SELECT 1 FROM documents WHERE {self._scope} "
                 f"AND {bracket_sql(name)} = {bracket})"
@@ -106,20 +127,85 @@ class _Shapes:
         return self._known[name]
 
 
+_PROBED: Final = frozenset(
+    {NUMBER_BRACKET, STRING_BRACKET, OBJECT_BRACKET, ARRAY_BRACKET, BOOL_BRACKET}
+)
+
+
+class _Conditions:
+    """The conditions of a statement, each in its seekable and its lean form (see
+    :mod:`lumi.emulator.sqlplan`): an index seeks one of them, the others are tested row by
+    row, lean."""
+
+    def __init__(self, scope: str, pairs: Sequence[tuple[Sql, Sql]]) -> None:
+        self._scope = scope
+        self.pairs = tuple(pairs)
+        self.seekable = [seekable for seekable, _ in self.pairs]
+        self._wheres: dict[int, Sql] = {}  # id(seek) -> WHERE (seek lives in the plan)
+
+    def where(self, seek: Sql | None) -> Sql:
+        """The WHERE of the entity's rows meeting every condition: ``seek`` (one of the
+        seekable conditions) in the form an index seeks, the others lean; None: all lean;
+        :data:`_ALL_SEEKABLE`: all seekable (SQLite chooses the index)."""
+        if seek is _ALL_SEEKABLE:
+            return _scoped(self._scope, self.seekable)
+        known = self._wheres.get(id(seek))
+        if known is None:
+            chosen = [full if full is seek else lean for full, lean in self.pairs]
+            known = self._wheres[id(seek)] = _scoped(self._scope, chosen)
+        return known
+
+
+_ALL_SEEKABLE: Final = Sql("all seekable")  # compared by identity only
+
+
+def _scoped(scope: str, conjuncts: Sequence[Sql]) -> Sql:
+    """The rows of one entity meeting ``conjuncts`` (parenthesised: one of them may be an OR,
+    and AND binds tighter)."""
+    condition = sql_and(conjuncts)
+    return Sql(f"{scope} AND ({condition.text})", condition.params)
+
+
+class _Plan:
+    """How a query reads one entity generation: its conditions, its order and its indexes."""
+
+    def __init__(
+        self, scope: str, info: ScopeInfo, where: FilterSql, order: SortSql | None
+    ) -> None:
+        self.where = where
+        self.order = order
+        pairs = list(zip(where.conjuncts, where.lean, strict=True))
+        side: list[Sql] = []
+        if info.odd:
+            pairs.append((Sql("plain = 1"), Sql("plain = 1")))
+            side.append(Sql("plain = 0"))
+        if order is not None and order.exceptions is not None:
+            usual = Sql(f"NOT ({order.exceptions})")
+            pairs.append((usual, usual))
+            side.append(sql_and([Sql(order.exceptions), *where.conjuncts]))
+        self.side = side
+        self.main = _Conditions(scope, pairs)
+        id_position = None if where.id_range is None else where.id_range[0]
+        self.rest = _Conditions(scope, [p for i, p in enumerate(pairs) if i != id_position])
+        rest_sql = sql_and(self.rest.seekable)
+        #: Names ``rest`` for the remembered keyset totals.
+        self.rest_key = memo_key(scope, rest_sql.text, rest_sql.params)
+        self.access = _Access(order, where, info)
+
+
 def find_page(
     conn: sqlite3.Connection,
     project_id: str,
     entity: str,
-    query: tuple[Mapping[str, Any] | None, Matcher, SortSpec],
+    query: PreparedQuery,
     start: int,
     count: int | None,
     memory: FinderMemory,
 ) -> tuple[list[Document], int]:
-    """One page of ``query`` (filter, its compiled matcher, sort) and the number of matches.
+    """One page of ``query`` and the number of matches.
 
     Runs in the caller's read transaction, so that every statement sees one snapshot.
     """
-    filter, matches, spec = query
     scope = scope_sql(project_id, entity)
     stats = conn.execute(
         "SELECT documents, generation, EXISTS (SELECT 1 FROM documents WHERE "
@@ -133,86 +219,74 @@ def find_page(
     info = memory.scopes.get((project_id, entity))
     if info is None or (info.generation, info.schema_version) != (generation, schema_version):
         indexes = field_indexes(conn, project_id, entity)
-        info = ScopeInfo(generation, schema_version, documents, indexes)
+        info = ScopeInfo(generation, schema_version, documents, bool(odd), indexes)
         memory.scopes.put((project_id, entity), info)
-    counts = memory.counts
-    where, order = _translated(conn, scope, info, filter, spec)
-    main = list(where.conjuncts)
-    side: list[Sql] = []
-    if odd:
-        main.append(Sql("plain = 1"))
-        side.append(Sql("plain = 0"))
-    if order is not None and order.exceptions is not None:
-        main.append(Sql(f"NOT ({order.exceptions})"))
-        side.append(sql_and([Sql(order.exceptions), *where.conjuncts]))
-    page = _Page(conn, scope, matches)
-    side_rows = page.side(side)
-    access = _Access(page, order, where, info, memory.plans)
+    plan = _planned(conn, scope, info, query)
+    where, order, access = plan.where, plan.order, plan.access
+    page = _Page(conn, scope, query.matches, memory.plans)
+    side_rows = page.side(plan.side)
     if not where.exact:
         keep = None if order is None or count is None else start + count
-        main_rows, matched = page.stream(main, access, keep)
-        rows = _merge(main_rows, side_rows, spec)
+        main_rows, matched = page.stream(plan.main, access, keep)
+        rows = _merge(main_rows, side_rows, query.spec)
         return rows[start : None if count is None else start + count], matched + len(side_rows)
-    rest = [sql for i, sql in enumerate(main) if where.id_range is None or i != where.id_range[0]]
-    rest_sql = sql_and(rest)
+    rest = plan.rest
 
     def counter(extra: Sql | None, limit: int | None) -> int:
         if extra is None:  # the whole filter: through the index that reads the fewest rows
-            return page.count(rest, limit, access.lookup_index())
-        return page.count([*rest, extra], limit, "")  # a range of _id: SQLite's choice
+            indexed_by, seek = access.lookup(page)
+            return page.count(rest.where(seek), limit, indexed_by)
+        return page.count(_and_where(rest.where(_ALL_SEEKABLE), extra), limit, "")
 
-    key = memo_key(project_id, entity, rest_sql.text, rest_sql.params)
-    if where.id_range is None and rest and order is not None and not side_rows and count:
-        narrow = access.sorting_matches_index(start + count)
-        if narrow:  # few matches: read and sort them all, counting them on the way
-            main_rows, total = page.read_counted(main, narrow, access.terms, count, start)
-            if main_rows:
-                counts.count(key, generation, None, counter, total)  # remembered for later
-                return [doc for _, doc in main_rows], total
-    total = counts.count(
-        key,
+    if where.id_range is None and rest.pairs and order is not None and not side_rows and count:
+        narrow = access.sorting_matches_index(page, start + count)
+        if narrow is not None:  # few matches: read and sort them all, counting them on the way
+            indexed_by, seek = narrow
+            docs, total = page.read_counted(
+                plan.main.where(seek), indexed_by, order.lean_order_by, count, start
+            )
+            if docs:
+                memory.counts.count(plan.rest_key, generation, None, counter, total)
+                return docs, total
+    total = memory.counts.count(
+        plan.rest_key,
         generation,
         None if where.id_range is None else where.id_range[1:],
         counter,
-        documents if not rest else None,
+        documents if not rest.pairs else None,
     )
     if order is None or side_rows:
         keep = None if order is None or count is None else min(start + count, total)
-        main_rows = page.read(main, access.page_index(total, keep), keep, 0)
-        rows = _merge(main_rows, side_rows, spec)
+        main_rows = page.read(plan.main, access.page_index(page, total, keep), keep, 0)
+        rows = _merge(main_rows, side_rows, query.spec)
         return rows[start : None if count is None else start + count], total + len(side_rows)
     if start >= total:
         return [], total
     limit = total - start if count is None else min(count, total - start)
-    main_rows = page.read(main, access.page_index(total, start + limit), limit, start)
+    main_rows = page.read(plan.main, access.page_index(page, total, start + limit), limit, start)
     return [doc for _, doc in main_rows], total
 
 
-def _translated(
-    conn: sqlite3.Connection,
-    scope: str,
-    info: ScopeInfo,
-    filter: Mapping[str, Any] | None,
-    spec: SortSpec,
-) -> tuple[FilterSql, SortSql | None]:
-    """The filter and sort as SQL, translated once per entity generation: the same query
-    page after page (an iteration, a console poll) skips a translation that costs about a
-    fifth of a small page. JSON text is the key because it tells ``1``, ``1.0`` and ``true``
-    apart and keeps key order (which an embedded document's equality depends on)."""
-    try:
-        key = memo_key(json.dumps(filter, allow_nan=False), tuple(spec))
-    except (TypeError, ValueError):  # not JSON (a caller of the Python API): no memo
-        key = None
-    if not isinstance(key, tuple):  # a long filter: its SQL is as long, not worth holding
-        key = None
-    known = None if key is None else info.translations.get(key)
+def _and_where(where: Sql, extra: Sql) -> Sql:
+    return Sql(f"{where.text} AND ({extra.text})", (*where.params, *extra.params))
+
+
+def _planned(conn: sqlite3.Connection, scope: str, info: ScopeInfo, query: PreparedQuery) -> _Plan:
+    """The query's plan for this entity generation, made once: the same query page after
+    page (an iteration, a console poll) skips a translation that costs about a fifth of a
+    small page."""
+    known = None if query.key is None else info.plans.get(query.key)
     if known is None:
         shapes = _Shapes(conn, scope, info)
-        where = translate_filter(filter, shapes)
-        known = (where, translate_sort(spec, shapes, where.pinned))
-        if key is not None:
-            info.translations.put(key, known)
+        where = translate_filter(query.filter, shapes)
+        known = _Plan(scope, info, where, translate_sort(query.spec, shapes, where.pinned))
+        if query.key is not None:
+            info.plans.put(query.key, known)
     return known
+
+
+_Lookup = tuple[str, Sql | None]  # (INDEXED BY clause, the seekable condition it seeks)
+_NO_LOOKUP: Final[_Lookup] = ("", _ALL_SEEKABLE)  # SQLite's choice
 
 
 class _Access:
@@ -224,20 +298,13 @@ class _Access:
     condition that reads the fewest rows (found by bounded counts racing, :func:`race`, once per
     filter shape and entity size). The page goes through the index of the order, read in order
     until it has the page (about ``wanted * documents / matches`` rows), or through the filter's
-    index and a sort of the matches, whichever reads fewer.
+    index and a sort of the matches, whichever reads fewer. Its choices stand for the plan's
+    entity generation.
     """
 
-    def __init__(
-        self,
-        page: _Page,
-        order: SortSql | None,
-        where: FilterSql,
-        info: ScopeInfo,
-        plans: Recent[str],
-    ) -> None:
-        self._page = page
+    def __init__(self, order: SortSql | None, where: FilterSql, info: ScopeInfo) -> None:
+        self._order = order
         self._documents = info.documents
-        self._plans = plans
         self.terms = ("seq",) if order is None else order.terms
         self._order_index: str
         if order is not None and order.fields:
@@ -249,89 +316,102 @@ class _Access:
             index = _ID_INDEX if lookup.field == "_id" else info.indexes.get(lookup.field, "")
             if index and index not in self._lookups:
                 self._lookups[index] = where.conjuncts[lookup.position]
-        self._narrowest: str | None = None
+        self._narrowest: tuple[str, _Lookup] | None = None  # (index name, its lookup)
+        #: sorting_matches_index's answers, by the bit length of its threshold
+        self._sorting: dict[int, _Lookup | None] = {}
 
-    def lookup_index(self) -> str:
-        """INDEXED BY the index that reads the fewest rows for the filter ("" if none)."""
+    def lookup(self, page: _Page) -> _Lookup:
+        """The index that reads the fewest rows for the filter: (INDEXED BY clause, the
+        condition it seeks); :data:`_NO_LOOKUP` if none."""
+        return self._narrowest_lookup(page)[1]
+
+    def _narrowest_lookup(self, page: _Page) -> tuple[str, _Lookup]:
         if self._narrowest is None:
-            self._narrowest = self._measure()
-        return f'INDEXED BY "{self._narrowest}"' if self._narrowest else ""
+            name = self._measure(page)
+            found = (f'INDEXED BY "{name}"', self._lookups[name]) if name else _NO_LOOKUP
+            self._narrowest = (name, found)
+        return self._narrowest
 
-    def _measure(self) -> str:
+    def _measure(self, page: _Page) -> str:
         names = list(self._lookups)
         if len(names) <= 1:
             return names[0] if names else ""
         shape = memo_key(
-            self._page.scope,
+            page.scope,
             tuple(f"{name}\0{self._lookups[name].text}" for name in names),
             self._documents.bit_length(),
         )
-        known = self._plans.get(shape)
+        known = page.plans.get(shape)
         if known is None:
             counters = [
-                lambda limit, name=name: self._page.count(
-                    [self._lookups[name]], limit, f'INDEXED BY "{name}"'
+                lambda limit, name=name: page.count(
+                    _scoped(page.scope, [self._lookups[name]]), limit, f'INDEXED BY "{name}"'
                 )
                 for name in names
             ]
             winner, _ = race(counters)
             known = names[winner or 0]
-            self._plans.put(shape, known)
+            page.plans.put(shape, known)
         return known
 
-    def sorting_matches_index(self, wanted: int) -> str:
-        """INDEXED BY the filter's narrowest index when reading its rows and sorting them beats
-        reading the order's index until ``wanted`` rows match ("" when it does not)."""
-        lookup = self.lookup_index()
-        if not lookup or self._narrowest == self._order_index:
-            return ""
-        if not self._order_index:
-            return lookup  # nothing reads in order: the matches are sorted anyway
+    def sorting_matches_index(self, page: _Page, wanted: int) -> _Lookup | None:
+        """The filter's narrowest index when reading its rows and sorting them beats reading
+        the order's index until ``wanted`` rows match (None when it does not)."""
         # Sorting k rows beats reading wanted * documents / matches >= wanted * documents / k
         # rows in order when k * k <= wanted * documents: count the lookup's rows up to there.
         threshold = math.isqrt(wanted * self._documents)
-        shape = memo_key(
-            "narrow",
-            self._page.scope,
-            self._lookups[self._narrowest or ""].text,
-            threshold.bit_length(),
-        )
-        known = self._plans.get(shape)
-        if known is None:
-            rows = self._page.count([self._lookups[self._narrowest or ""]], threshold, lookup)
-            known = lookup if rows < threshold else ""
-            self._plans.put(shape, known)
-        return known
+        size = threshold.bit_length()
+        if size not in self._sorting:
+            self._sorting[size] = self._sorting_matches_index(page, threshold)
+        return self._sorting[size]
 
-    def page_index(self, matches: int, wanted: int | None) -> tuple[str, str]:
-        """(INDEXED BY clause, ORDER BY terms) to read ``wanted`` (None: all) of ``matches``."""
-        order_by = ", ".join(self.terms)
+    def _sorting_matches_index(self, page: _Page, threshold: int) -> _Lookup | None:
+        narrowest, lookup = self._narrowest_lookup(page)
+        if not narrowest or narrowest == self._order_index:
+            return None
+        if not self._order_index:
+            return lookup  # nothing reads in order: the matches are sorted anyway
+        seek = self._lookups[narrowest]
+        shape = memo_key("narrow", page.scope, seek.text, threshold.bit_length())
+        known = page.plans.get(shape)
+        if known is None:
+            rows = page.count(_scoped(page.scope, [seek]), threshold, lookup[0])
+            known = lookup[0] if rows < threshold else ""
+            page.plans.put(shape, known)
+        return lookup if known else None
+
+    def page_index(self, page: _Page, matches: int, wanted: int | None) -> tuple[_Lookup, str]:
+        """The index to read ``wanted`` (None: all) of ``matches`` through, and the ORDER BY
+        terms: read in the order's index, or sort what the filter's index finds."""
         wanted = matches if wanted is None else wanted
-        lookup = self.lookup_index()
+        narrowest, lookup = self._narrowest_lookup(page)
         if self._order_index and (
-            not lookup
-            or self._narrowest == self._order_index
+            not narrowest
+            or narrowest == self._order_index
             or wanted * self._documents <= matches * matches  # in order reads no more
         ):
-            return f'INDEXED BY "{self._order_index}"', order_by
-        return lookup, order_by
+            # the order's own field may be sought (a range on it) while reading in order
+            seek = self._lookups.get(self._order_index)
+            return (f'INDEXED BY "{self._order_index}"', seek), ", ".join(self.terms)
+        if not narrowest:
+            return _NO_LOOKUP, ", ".join(self.terms)
+        lean = self.terms if self._order is None else self._order.lean_terms
+        return lookup, ", ".join(lean)
 
 
 class _Page:
     """The statements of one find, over one entity's rows."""
 
-    def __init__(self, conn: sqlite3.Connection, scope: str, matches: Matcher) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, scope: str, matches: Matcher, plans: Recent[str]
+    ) -> None:
         self._conn = conn
         self.scope = scope
         self._matches = matches
+        self.plans = plans  # index choices remembered by filter shape
 
-    def _where(self, conjuncts: Sequence[Sql]) -> Sql:
-        condition = sql_and(conjuncts)
-        return Sql(f"{self.scope} AND {condition.text}", condition.params)
-
-    def count(self, conjuncts: Sequence[Sql], limit: int | None, indexed_by: str) -> int:
-        """The rows meeting ``conjuncts``, counting at most ``limit`` of them."""
-        where = self._where(conjuncts)
+    def count(self, where: Sql, limit: int | None, indexed_by: str) -> int:
+        """The rows meeting ``where``, counting at most ``limit`` of them."""
         tail = f"WHERE {where.text}"
         if limit is None:
             return int(
@@ -367,18 +447,22 @@ class _Page:
         """The side rows that match, in insertion order."""
         if not conditions:
             return []
-        where = self._where([sql_or(conditions)])
+        where = _scoped(self.scope, [sql_or(conditions)])
         rows = self._conn.execute(
             f"SELECT seq, body FROM documents WHERE {where.text} ORDER BY seq", where.params
         )
         return [(seq, doc) for seq, doc in _decoded(rows) if self._matches(doc)]
 
     def read(
-        self, conjuncts: Sequence[Sql], access: tuple[str, str], limit: int | None, offset: int
+        self,
+        conditions: _Conditions,
+        access: tuple[_Lookup, str],
+        limit: int | None,
+        offset: int,
     ) -> list[Row]:
         """Rows of an exact condition, in order, ``limit`` of them after ``offset``."""
-        where = self._where(conjuncts)
-        indexed_by, order_by = access
+        (indexed_by, seek), order_by = access
+        where = conditions.where(seek)
         rows = self._select(
             "SELECT seq, body FROM documents",
             indexed_by,
@@ -388,35 +472,30 @@ class _Page:
         return [(seq, decode_document(body)) for seq, body in rows]
 
     def read_counted(
-        self,
-        conjuncts: Sequence[Sql],
-        indexed_by: str,
-        terms: tuple[str, ...],
-        limit: int,
-        offset: int,
-    ) -> tuple[list[Row], int]:
-        """Like :meth:`read`, and the number of all rows meeting ``conjuncts`` (any page)."""
-        where = self._where(conjuncts)
+        self, where: Sql, indexed_by: str, order_by: str, limit: int, offset: int
+    ) -> tuple[list[Document], int]:
+        """Documents meeting ``where`` in order, ``limit`` of them after ``offset``, and the
+        number of all of them."""
         rows = self._select(
-            "SELECT seq, body, count(*) OVER () FROM documents",
+            "SELECT body, count(*) OVER () FROM documents",
             indexed_by,
-            f"WHERE {where.text} ORDER BY {', '.join(terms)} LIMIT ? OFFSET ?",
+            f"WHERE {where.text} ORDER BY {order_by} LIMIT ? OFFSET ?",
             (*where.params, _sql_int(limit), _sql_int(offset)),
         ).fetchall()
-        total = rows[0][2] if rows else 0
-        return [(seq, decode_document(body)) for seq, body, _ in rows], total
+        total = rows[0][1] if rows else 0
+        return [decode_document(body) for body, _ in rows], total
 
     def stream(
-        self, conjuncts: Sequence[Sql], access: _Access, keep: int | None
+        self, conditions: _Conditions, access: _Access, keep: int | None
     ) -> tuple[list[Row], int]:
         """Every candidate decided in Python: the first ``keep`` matches (None: all) in order,
         and how many match."""
-        where = self._where(conjuncts)
-        indexed_by, order_by = access.lookup_index(), ", ".join(access.terms)
+        indexed_by, seek = access.lookup(self)
+        where = conditions.where(seek)
         rows = self._select(
             "SELECT seq, body FROM documents",
             indexed_by,
-            f"WHERE {where.text} ORDER BY {order_by}",
+            f"WHERE {where.text} ORDER BY {', '.join(access.terms)}",
             where.params,
         )
         kept: list[Row] = []

@@ -123,6 +123,9 @@ class CompiledFilter:
 
     matches: Matcher
     is_empty: bool
+    #: Whether ``matches`` may serve more than one query: it searches no regular expression,
+    #: so it draws on no query's regex budget.
+    reusable: bool = False
 
 
 def compile_filter(filter: Mapping[str, Any] | None) -> CompiledFilter:
@@ -135,9 +138,12 @@ def compile_filter(filter: Mapping[str, Any] | None) -> CompiledFilter:
     if not isinstance(filter, Mapping):
         raise QueryError(f"the filter must be an object, not {type(filter).__name__}")
     check_json(filter, "the filter")
+    compiler = _Compiler(RegexBudget())
+    matches = compiler.document(filter)
     return CompiledFilter(
-        matches=_Compiler(RegexBudget()).document(filter),
+        matches=matches,
         is_empty=not any(key != "$comment" for key in filter),
+        reusable=not compiler.searches,
     )
 
 
@@ -166,6 +172,7 @@ class _Compiler:
 
     def __init__(self, budget: RegexBudget) -> None:
         self._budget = budget
+        self.searches = False  # whether a predicate draws on the budget
 
     def document(self, filter: Mapping[str, Any]) -> Matcher:
         predicates: list[Matcher] = []
@@ -309,6 +316,7 @@ class _Compiler:
             else:
                 raise QueryError(f"unsupported value of type {type(item).__name__} in {name}")
         search = self._budget.search
+        self.searches = self.searches or bool(regexes)
 
         def test(c: Any) -> bool:
             if c is None or c is MISSING:
@@ -325,6 +333,7 @@ class _Compiler:
 
     def _regex_predicate(self, path: str, regex: Pattern[str]) -> _ValuesPredicate:
         search = self._budget.search
+        self.searches = True
         return lambda values: any(
             isinstance(c, str) and search(regex, c, path) for c in _candidates(values)
         )

@@ -18,6 +18,15 @@ point (UTF-8 bytes), false before true. Array fields are decided element by elem
 (:attr:`SortSql.exceptions`). Two things SQLite reads differently, strings holding NUL (cut
 there) and integers beyond 64 bits (read as reals), are kept out by the store: documents holding
 them are not "plain" and are always decided in Python.
+
+Each condition comes in two forms. The *seekable* form tests the bracket beside the value,
+the way the field indexes are keyed, so that an index can look it up. The *lean* form leaves
+the bracket test out where what the field holds makes it redundant (the index probes tell
+which brackets a field holds; an object's JSON text never equals ``'s7'``, and no string
+reads as a number ``>= 100`` when the field holds no strings). The store seeks one condition
+through an index and tests the others row by row in their lean form: each bracket test left
+out is one ``json_type`` call fewer per row read. A lean condition reads NULL, not false, for
+a missing field, so negations coalesce it to false first.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Final, Protocol
 
 from lumi._bson import (
@@ -68,6 +77,9 @@ _INT64 = 2**63
 _RANGE_OPERATORS: Final = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _MAX_DEPTH: Final = 24  # nested $and/$or/$nor: SQLite's parser stack holds about 100 levels
 _MAX_CONDITIONS: Final = 300  # keys and operator arguments in all: expression depth 1000
+#: An ``$in`` of up to this many values binds each (cheaper to test), a longer one is one JSON
+#: parameter read by ``json_each``.
+_LISTED_PARAMETERS: Final = 32
 _REGEX_SPECIAL = frozenset(".^$*+?()[]{}|\\#")
 _BRACKET_CASE = (
     "CASE {} WHEN 'integer' THEN {n} WHEN 'real' THEN {n} WHEN 'text' THEN {s} "
@@ -144,14 +156,15 @@ def sql_or(parts: Sequence[Sql]) -> Sql:
 
 
 def _not(part: Sql) -> Sql:
-    return Sql(f"NOT ({part.text})", part.params)
+    # coalesce: a lean condition reads NULL for a missing field, where it means false
+    return Sql(f"NOT coalesce({part.text}, 0)", part.params)
 
 
 class FieldShapes(Protocol):
     """What the store knows of the values a field holds in the queried entity."""
 
-    def structured(self, name: str) -> frozenset[int]:
-        """Which of the object and array brackets the field may hold (both when unknown)."""
+    def brackets(self, name: str) -> frozenset[int]:
+        """The brackets other than null the field may hold (all of them when unknown)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,6 +280,8 @@ class FilterSql:
     """A filter as SQL: ``conjuncts`` hold for every match (and for matches only when exact)."""
 
     conjuncts: tuple[Sql, ...]
+    #: The same conditions in their lean form (see the module docstring), position by position.
+    lean: tuple[Sql, ...]
     exact: bool
     #: The one ``_id`` range among the conjuncts, as (position, operator, bound), if any.
     id_range: tuple[int, str, str] | None
@@ -291,19 +306,21 @@ class Lookup:
 def translate_filter(filter: Mapping[str, Any] | None, shapes: FieldShapes) -> FilterSql:
     """SQL for a filter the matcher has already validated (see the module docstring)."""
     if not _within_sql_limits(filter or {}, 0, [_MAX_CONDITIONS]):
-        return FilterSql((), exact=False, id_range=None, pinned={}, lookups=())
+        return FilterSql((), (), exact=False, id_range=None, pinned={}, lookups=())
     conjuncts: list[Sql] = []
+    lean: list[Sql] = []
     lookups: list[Lookup] = []
     exact = True
     id_ranges: list[tuple[int, str, str]] = []
     ranges: list[Mapping[str, _Range]] = []
     for key, condition in _top_level_conjuncts(filter or {}):
-        node = _translate_item(key, condition, shapes)
+        node = _translate_item(key, condition, shapes, lean=False)
         exact = exact and node.exact
         ranges.append(node.ranges)
         if node.sql is None:
             continue
         conjuncts.append(node.sql)
+        lean.append(_translate_item(key, condition, shapes, lean=True).sql or Sql("1"))
         item = node.ranges.get(key)
         if item is not None and not item.derived:
             lookups.append(Lookup(len(conjuncts) - 1, key, item.width()))
@@ -315,9 +332,11 @@ def translate_filter(filter: Mapping[str, Any] | None, shapes: FieldShapes) -> F
         stated = _range_sql(name, item) if item.derived else None
         if stated is not None:  # an $or implies it: say it outright so that an index serves it
             conjuncts.append(stated)
+            lean.append(Sql("1"))  # implied by the others: only a lookup needs it
             lookups.append(Lookup(len(conjuncts) - 1, name, item.width()))
     return FilterSql(
         tuple(conjuncts),
+        tuple(lean),
         exact,
         id_ranges[0] if len(id_ranges) == 1 else None,
         {name: item.bracket for name, item in implied.items() if name != "_id"},
@@ -387,23 +406,29 @@ def _range_sql(name: str, item: _Range) -> Sql | None:
     return sql_and(parts) if parts else None
 
 
-def _document(filter: Mapping[str, Any], shapes: FieldShapes) -> _Node:
+def _document(filter: Mapping[str, Any], shapes: FieldShapes, lean: bool) -> _Node:
     return _and_nodes(
-        [_translate_item(key, value, shapes) for key, value in filter.items() if key != "$comment"]
+        [
+            _translate_item(key, value, shapes, lean)
+            for key, value in filter.items()
+            if key != "$comment"
+        ]
     )
 
 
-def _translate_item(key: str, condition: Any, shapes: FieldShapes) -> _Node:
+def _translate_item(key: str, condition: Any, shapes: FieldShapes, lean: bool) -> _Node:
+    """One condition; ``lean``: in its lean form, else in its seekable form."""
     if key in ("$and", "$or", "$nor"):
-        branches = [_document(branch, shapes) for branch in condition]
+        branches = [_document(branch, shapes, lean) for branch in condition]
         if key == "$and":
             return _and_nodes(branches)
         return _or_nodes(branches) if key == "$or" else _nor_nodes(branches)
     if key == "_id":
         return _field(key, normalise_id_condition(condition), _ID, arrays=False)
     if sql_field(key):
-        structured = shapes.structured(key)
-        return _field(key, condition, _Operand.of(key), arrays=ARRAY_BRACKET in structured)
+        held = shapes.brackets(key)
+        operand = _Operand.of(key, held if lean else None)
+        return _field(key, condition, operand, arrays=ARRAY_BRACKET in held)
     return _TRUE_INEXACT  # dotted paths and odd names: the matcher decides
 
 
@@ -413,25 +438,53 @@ def _translate_item(key: str, condition: Any, shapes: FieldShapes) -> _Node:
 
 @dataclass(frozen=True)
 class _Operand:
-    """How SQL reads one candidate value: its bracket (SQL, or a constant) and its value."""
+    """How SQL reads one candidate value: its bracket (SQL, or a constant) and its value.
+
+    ``held``: the brackets the value may hold besides null, for a lean condition (None: a
+    seekable one, which always tests the bracket).
+    """
 
     bracket: str
     value: str
     constant: int | None = None
+    held: frozenset[int] | None = None
 
     @staticmethod
-    def of(name: str) -> _Operand:
-        return _Operand(bracket_sql(name), value_sql(name))
+    def of(name: str, held: frozenset[int] | None = None) -> _Operand:
+        return _Operand(bracket_sql(name), value_sql(name), held=held)
 
     def is_bracket(self, bracket: int) -> Sql:
         if self.constant is not None:
             return Sql("1") if self.constant == bracket else _FALSE
         return Sql(f"{self.bracket} = {bracket}")
 
-    def within(self, bracket: int, condition: Sql) -> Sql:
+    def within(self, bracket: int, condition: Sql, reach: frozenset[int]) -> Sql:
+        """``condition`` on the value, for values of ``bracket`` only. ``reach``: the brackets
+        whose SQL values can meet ``condition``; the bracket test is left out of a lean
+        condition when the value holds no other of them (null reads NULL: never true)."""
         if self.constant is not None:
             return condition if self.constant == bracket else _FALSE
+        if self.held is not None and not (self.held & reach) - {bracket}:
+            return condition
         return Sql(f"{self.bracket} = {bracket} AND {condition.text}", condition.params)
+
+
+#: What SQLite returns for a JSON value, by bracket: numbers and booleans read as numbers
+#: (true 1, false 0), strings, objects and arrays as text; SQLite orders NULL < numbers < text.
+_READ_AS_NUMBER: Final = frozenset({NUMBER_BRACKET, BOOL_BRACKET})
+_READ_AS_TEXT: Final = frozenset({STRING_BRACKET, OBJECT_BRACKET, ARRAY_BRACKET})
+_EVERY_BRACKET: Final = _READ_AS_NUMBER | _READ_AS_TEXT
+
+
+def _reach(bracket: int, op: str) -> frozenset[int]:
+    """The brackets whose SQL values can meet ``value <op> ?`` for a parameter of
+    ``bracket`` (``=`` for equality and ``$in``)."""
+    same = _READ_AS_NUMBER if bracket in _READ_AS_NUMBER else _READ_AS_TEXT
+    if op in ("$gt", "$gte") and same is _READ_AS_NUMBER:
+        return _EVERY_BRACKET  # every text is above every number
+    if op in ("$lt", "$lte") and same is _READ_AS_TEXT:
+        return _EVERY_BRACKET  # every number is below every text
+    return same
 
 
 _ID = _Operand("", "id", constant=STRING_BRACKET)  # the stored _id: always a lower-case string
@@ -543,7 +596,7 @@ def _equals(operand: _Operand, value: Any) -> Sql | None:
     if scalar is None:
         return None
     bracket, param = scalar
-    return operand.within(bracket, Sql(f"{operand.value} = ?", (param,)))
+    return operand.within(bracket, Sql(f"{operand.value} = ?", (param,)), _reach(bracket, "="))
 
 
 def _compare(operand: _Operand, op: str, bound: Any) -> Sql | None:
@@ -553,7 +606,8 @@ def _compare(operand: _Operand, op: str, bound: Any) -> Sql | None:
     if scalar is None:
         return None
     bracket, param = scalar
-    return operand.within(bracket, Sql(f"{operand.value} {_RANGE_OPERATORS[op]} ?", (param,)))
+    test = Sql(f"{operand.value} {_RANGE_OPERATORS[op]} ?", (param,))
+    return operand.within(bracket, test, _reach(bracket, op))
 
 
 def _member_of(operand: _Operand, items: Any) -> Sql | None:
@@ -571,9 +625,13 @@ def _member_of(operand: _Operand, items: Any) -> Sql | None:
         if bracket == NULL_BRACKET:
             parts.append(operand.is_bracket(NULL_BRACKET))
             continue
-        listed = json.dumps(values, ensure_ascii=False)
-        member = Sql(f"{operand.value} IN (SELECT value FROM json_each(?))", (listed,))
-        parts.append(operand.within(bracket, member))
+        if len(values) <= _LISTED_PARAMETERS:
+            marks = ", ".join("?" * len(values))
+            member = Sql(f"{operand.value} IN ({marks})", tuple(values))
+        else:  # one parameter, however long the list: within SQLite's parameter limit
+            listed = json.dumps(values, ensure_ascii=False)
+            member = Sql(f"{operand.value} IN (SELECT value FROM json_each(?))", (listed,))
+        parts.append(operand.within(bracket, member, _reach(bracket, "=")))
     return sql_or(parts) if parts else _FALSE
 
 
@@ -643,7 +701,7 @@ def _starts_with(operand: _Operand, prefix: str) -> Sql:
         test = Sql(f"{value} >= ? AND substr({value}, 1, ?) = ?", (prefix, len(prefix), prefix))
     else:
         test = Sql(f"{value} >= ? AND {value} < ?", (prefix, end))
-    return operand.within(STRING_BRACKET, test)
+    return operand.within(STRING_BRACKET, test, _READ_AS_TEXT)
 
 
 def _ranges_of(name: str, op: str, argument: Any) -> dict[str, _Range]:
@@ -676,12 +734,21 @@ def _ranges_of(name: str, op: str, argument: Any) -> dict[str, _Range]:
 class SortSql:
     """A sort as an ORDER BY over the rows SQL can order; ``exceptions`` are left to Python."""
 
+    #: The ORDER BY terms as the field indexes are keyed (a read in index order needs them).
     terms: tuple[str, ...]
+    #: The same order without the bracket terms that what the fields hold makes redundant (a
+    #: read that sorts its rows anyway).
+    lean_terms: tuple[str, ...]
     #: True for rows whose sort fields hold objects or arrays (None: there are none).
     exceptions: str | None
     #: The top-level fields the ORDER BY reads, in order (the first is the one to index).
     fields: tuple[str, ...]
     by_id: bool
+
+    @cached_property
+    def lean_order_by(self) -> str:
+        """The ORDER BY clause of the lean terms."""
+        return ", ".join(self.lean_terms)
 
 
 def translate_sort(
@@ -692,26 +759,43 @@ def translate_sort(
     Ties keep insertion order (``seq``), as in the matcher; after ``_id`` nothing can tie.
     """
     terms: list[str] = []
+    lean: list[str] = []
     exceptions: list[str] = []
     names: list[str] = []
     for parts, descending in spec:
         direction = " DESC" if descending else ""
         if parts == ("_id",):
             terms.append(f"id{direction}")
-            return SortSql(tuple(terms), _any_text(exceptions), tuple(names), by_id=True)
+            lean.append(f"id{direction}")
+            return SortSql(
+                tuple(terms), tuple(lean), _any_text(exceptions), tuple(names), by_id=True
+            )
         if len(parts) != 1 or not sql_field(parts[0]):
             return None
         name = parts[0]
         names.append(name)
+        held = shapes.brackets(name)
         if name not in pinned:
             terms.append(f"{bracket_sql(name)}{direction}")
+            if not _orders_as_read(held):
+                lean.append(f"{bracket_sql(name)}{direction}")
         terms.append(f"{value_sql(name)}{direction}")
-        structured = shapes.structured(name)
+        lean.append(f"{value_sql(name)}{direction}")
+        structured = held & STRUCTURED_BRACKETS
         if structured:
             listed = ", ".join(str(b) for b in sorted(structured))
             exceptions.append(f"{bracket_sql(name)} IN ({listed})")
     terms.append("seq")
-    return SortSql(tuple(terms), _any_text(exceptions), tuple(names), by_id=False)
+    lean.append("seq")
+    return SortSql(tuple(terms), tuple(lean), _any_text(exceptions), tuple(names), by_id=False)
+
+
+def _orders_as_read(held: frozenset[int]) -> bool:
+    """Whether SQLite orders the values of these brackets (objects and arrays aside: they are
+    sorted in Python) as MongoDB does without a bracket term: null < numbers < strings, or
+    null < false < true; booleans beside numbers or strings read as numbers and would not."""
+    scalars = held - STRUCTURED_BRACKETS
+    return scalars <= {NUMBER_BRACKET, STRING_BRACKET} or scalars <= {BOOL_BRACKET}
 
 
 def _any_text(parts: list[str]) -> str | None:

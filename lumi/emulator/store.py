@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import sqlite3
 import threading
@@ -45,8 +46,9 @@ from typing import Any
 from lumi._js import a_json_type, iso_now
 from lumi.emulator.bounds import check_json
 from lumi.emulator.finder import FinderMemory, decode_document, find_page
-from lumi.emulator.matcher import Document, QueryError, compile_filter, compile_sort, sort_documents
-from lumi.emulator.sqlplan import index_candidates, is_sql_text, sql_field
+from lumi.emulator.matcher import Document, QueryError, sort_documents
+from lumi.emulator.prepared import QueryMemory
+from lumi.emulator.sqlplan import is_sql_text, sql_field
 from lumi.emulator.store_schema import (
     create_field_index,
     drop_field_indexes,
@@ -97,42 +99,105 @@ def _encode(document: Document, what: str) -> str:
 
 
 class _Pool:
-    """Up to ``size`` SQLite connections shared by any number of threads."""
+    """Up to ``size`` SQLite connections shared by any number of threads.
+
+    A queue of slots (a connection, or None until one is needed) rather than a semaphore and a
+    list: ``queue.SimpleQueue`` is C code, and a find is short enough that the lease shows.
+    """
 
     def __init__(self, connect: Any, size: int) -> None:
         self._connect = connect
-        self._slots = threading.BoundedSemaphore(size)
+        self.size = size
+        self._free: queue.SimpleQueue[sqlite3.Connection | None] = queue.SimpleQueue()
+        for _ in range(size):
+            self._free.put(None)
         self._lock = threading.Lock()
-        self._idle: list[sqlite3.Connection] = []
         self._closed = False
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        self._slots.acquire()
-        try:
-            with self._lock:
-                if self._closed:
-                    raise StoreClosedError("the entity store is closed")
-                conn = self._idle.pop() if self._idle else None
-            if conn is None:
-                conn = self._connect()
+    def connection(self) -> _Lease:
+        """``with pool.connection() as conn``: a connection of its own for the block."""
+        return _Lease(self, None)
+
+    def acquire(self) -> sqlite3.Connection:
+        conn = self._free.get()  # waits for a free slot
+        if self._closed:
+            if conn is not None:
+                conn.close()
+            self._free.put(None)  # the next waiter wakes and fails too
+            raise StoreClosedError("the entity store is closed")
+        if conn is None:
             try:
-                yield conn
-            finally:
-                with self._lock:
-                    if self._closed:
-                        conn.close()
-                    else:
-                        self._idle.append(conn)
-        finally:
-            self._slots.release()
+                conn = self._connect()
+            except BaseException:
+                self._free.put(None)
+                raise
+        return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        kept: sqlite3.Connection | None = conn
+        if conn.in_transaction:  # a COMMIT that failed: never lend a connection mid-transaction
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                conn.close()
+                kept = None  # the slot makes a new one when needed
+        with self._lock:
+            if not self._closed:
+                self._free.put(kept)
+                return
+        if kept is not None:
+            kept.close()
+        self._free.put(None)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        slots = 0
+        while True:
+            try:
+                conn = self._free.get_nowait()
+            except queue.Empty:
+                break
+            if conn is not None:
+                conn.close()
+            slots += 1
+        # One more slot than were free: a waiter wakes now, fails and passes the slot on to
+        # the next; leased connections close when they come back.
+        for _ in range(slots + 1):
+            self._free.put(None)
+
+
+class _Lease:
+    """A connection of the pool for a ``with`` block, in a transaction when ``begin`` is given
+    (committed at the end, rolled back on an exception)."""
+
+    __slots__ = ("_begin", "_conn", "_pool")
+
+    def __init__(self, pool: _Pool, begin: str | None) -> None:
+        self._pool = pool
+        self._begin = begin
+
+    def __enter__(self) -> sqlite3.Connection:
+        conn = self._conn = self._pool.acquire()
+        if self._begin is not None:
+            try:
+                conn.execute(self._begin)
+            except BaseException:
+                self._pool.release(conn)
+                raise
+        return conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._begin is not None:
+                self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self._pool.release(self._conn)
 
 
 class EntityStore:
@@ -157,6 +222,7 @@ class EntityStore:
         self._pool = _Pool(self._connect, 1 if in_memory else max_connections)
         self._write_lock = threading.Lock()
         self._memory = FinderMemory()
+        self._queries = QueryMemory()
         with self._pool.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             open_schema(conn)
@@ -177,24 +243,12 @@ class EntityStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         # With a pool, writers queue on a Python lock: SQLite's own busy handler sleeps in
         # steps of milliseconds when two connections of this process want to write.
-        with self._write_lock, self._pool.connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write_lock, _Lease(self._pool, "BEGIN IMMEDIATE") as conn:
+            yield conn
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> _Lease:
         """A read transaction: several statements see one snapshot."""
-        with self._pool.connection() as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
+        return _Lease(self._pool, "BEGIN")
 
     # -- create ------------------------------------------------------------------------------
 
@@ -261,23 +315,14 @@ class EntityStore:
         None or 0 means no limit (as in MongoDB).
         """
         _check_scope(project_id, entity)
-        compiled = compile_filter(filter)
-        spec = compile_sort(sort)
+        query = self._queries.prepare(filter, sort)
         start = _non_negative("skip", skip)
         count = _non_negative("limit", limit) or None
         if not self.sql_assist:
-            return self._find_in_python(project_id, entity, compiled.matches, spec, start, count)
-        self._index_for(project_id, entity, filter, spec)
+            return self._find_in_python(project_id, entity, query.matches, query.spec, start, count)
+        self._index_for(project_id, entity, query.index_fields)
         with self._read() as conn:
-            return find_page(
-                conn,
-                project_id,
-                entity,
-                (filter, compiled.matches, spec),
-                start,
-                count,
-                self._memory,
-            )
+            return find_page(conn, project_id, entity, query, start, count, self._memory)
 
     def _find_in_python(
         self,
@@ -318,11 +363,9 @@ class EntityStore:
         with self._pool.connection() as conn:
             return sorted(field_indexes(conn, project_id, entity))
 
-    def _index_for(
-        self, project_id: str, entity: str, filter: Mapping[str, Any] | None, spec: Any
-    ) -> None:
-        """Create the indexes a query on a large entity would use and its fields lack."""
-        wanted = index_candidates(filter, spec)
+    def _index_for(self, project_id: str, entity: str, wanted: Sequence[str]) -> None:
+        """Create the indexes a query on a large entity would use (``wanted``, fields) and
+        its fields lack."""
         if not wanted:
             return
         known = self._memory.scopes.get((project_id, entity))  # what the last find saw, if any

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import lru_cache
 from typing import Final
 
 from lumi.emulator.sqlplan import bracket_sql, value_sql
@@ -116,6 +117,7 @@ def scope_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@lru_cache(maxsize=1024)
 def scope_sql(project_id: str, entity: str) -> str:
     """The WHERE terms of one entity, literal, as the partial field indexes are written."""
     return f"project = {scope_literal(project_id)} AND entity = {scope_literal(entity)}"

@@ -134,6 +134,10 @@ def python_find(store: EntityStore, *args: Any) -> tuple[list[Any], int]:
 
 def load(store: EntityStore, docs: list[dict[str, Any]], indexing: str) -> list[str]:
     store.reset()
+    # The same documents in another entity and another project: a find that read a row
+    # outside its entity would answer one twice.
+    store.create_many(P, "decoy", docs, None)
+    store.create_many("p2", E, docs, None)
     created = store.create_many(P, E, docs, None)
     store.auto_index_min_documents = 0 if indexing == "auto" else 10**9
     if indexing == "all":
@@ -323,6 +327,105 @@ def test_totals_seen_by_another_store_on_the_same_file(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+KINDS: dict[str, st.SearchStrategy[Any]] = {
+    "number": st.sampled_from([0, 1, -1, 2, 7, 2**53 + 1, 0.0, -0.0, 1.0, 2.5, -7.9, 1e300]),
+    "string": st.sampled_from(["", "a", "ab", "B", "b", "é", "😀", "1", "[1]", "{}", "ab\n"]),
+    "bool": st.booleans(),
+    "object": st.dictionaries(st.sampled_from(["x", "y"]), SCALARS, max_size=2),
+    "array": st.lists(SCALARS, max_size=3),
+}
+
+
+@st.composite
+def few_kind_documents(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Documents whose fields each hold a few kinds of values (and null, or nothing)."""
+    kinds = {
+        name: draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=2, unique=True))
+        for name in FIELDS
+    }
+    values = {
+        name: st.one_of(st.none(), *(KINDS[kind] for kind in chosen))
+        for name, chosen in kinds.items()
+    }
+    return draw(st.lists(st.fixed_dictionaries({}, optional=values), min_size=1, max_size=14))
+
+
+@SETTINGS
+@given(
+    docs=few_kind_documents(),
+    indexing=st.sampled_from(["all", "auto"]),
+    queries=st.lists(st.tuples(FILTERS, SORTS, PAGES), min_size=1, max_size=4),
+)
+def test_lean_conditions_over_fields_of_few_kinds(
+    engine: EntityStore,
+    docs: list[dict[str, Any]],
+    indexing: str,
+    queries: list[tuple[dict[str, Any], dict[str, int] | None, tuple[Any, Any]]],
+) -> None:
+    """Where the index probes show a field holds only some kinds of values, conditions and
+    sorts leave out the bracket tests those kinds make redundant: exact all the same (a
+    number range with strings beside, equality with objects beside, booleans that SQLite
+    reads as 0 and 1 beside numbers, negations of a missing field...)."""
+    load(engine, docs, indexing)
+    for filter, sort, (limit, skip) in queries:
+        assert_same(engine, filter, sort, limit, skip)
+
+
+@SETTINGS
+@given(
+    kinds=st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=3, unique=True),
+    data=st.data(),
+    sort=st.sampled_from([{"a": 1}, {"a": -1}, {"a": 1, "_id": -1}, {"a": -1, "b": 1}]),
+    limit=st.sampled_from([1, 2, 3]),
+)
+def test_lean_sorts_of_few_matches(
+    engine: EntityStore, kinds: list[str], data: st.DataObject, sort: dict[str, int], limit: int
+) -> None:
+    """A filter that matches a few rows of many is read through its own index and its matches
+    sorted (not read in the order's index): that sort leaves out the bracket terms what the
+    sort fields hold makes redundant, and must still order as MongoDB does."""
+    values = st.one_of(st.none(), *(KINDS[kind] for kind in kinds))
+    docs = data.draw(
+        st.lists(
+            st.fixed_dictionaries({"c": st.integers(0, 9)}, optional={"a": values, "b": values}),
+            min_size=20,
+            max_size=40,
+        )
+    )
+    load(engine, docs, "all")
+    for c in range(3):
+        assert_same(engine, {"c": c}, sort, limit, None)
+        assert_same(engine, {"c": {"$in": [c, c + 5]}}, sort, limit, 1)
+
+
+def test_lean_conditions_leave_redundant_bracket_tests_out() -> None:
+    """The issue's filter over fields that hold one kind each: the seekable forms test every
+    bracket, the lean forms none (only the index lookup pays for one)."""
+    from lumi.emulator.sqlplan import translate_filter, translate_sort
+
+    class OneKindEach:
+        def brackets(self, name: str) -> frozenset[int]:
+            return frozenset({2}) if name == "price" else frozenset({3})
+
+    filter = {"student_id": "s7", "status": {"$in": ["a", "b"]}, "price": {"$gte": 100}}
+    where = translate_filter(filter, OneKindEach())
+    assert all("json_type" in sql.text for sql in where.conjuncts)
+    assert not any("json_type" in sql.text for sql in where.lean)
+    order = translate_sort([(("day",), False), (("price",), True)], OneKindEach(), where.pinned)
+    assert order is not None
+    assert sum("json_type" in term for term in order.terms) == 1  # price is pinned
+    assert not any("json_type" in term for term in order.lean_terms)
+
+    class NumbersAndBooleans:
+        def brackets(self, name: str) -> frozenset[int]:
+            return frozenset({2, 8})
+
+    mixed = translate_filter({"n": {"$lt": 5}, "m": {"$gt": 5}}, NumbersAndBooleans())
+    assert all("json_type" in sql.text for sql in mixed.lean)  # true reads as 1 < 5
+    mixed_order = translate_sort([(("n",), False)], NumbersAndBooleans(), {})
+    assert mixed_order is not None and "json_type" in mixed_order.lean_terms[0]
 
 
 SCALAR_DOCS = st.lists(

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ def big(tmp_path: Path) -> Iterator[EntityStore]:
 
 
 def steps(store: EntityStore, call: Callable[[], Any]) -> int:
-    """SQLite virtual-machine steps (in hundreds) that ``call`` costs on the store's connection."""
+    """SQLite virtual-machine steps (in hundreds) that ``call`` costs on the store's
+    connections."""
     ticks = 0
 
     def tick() -> int:
@@ -44,14 +46,19 @@ def steps(store: EntityStore, call: Callable[[], Any]) -> int:
         ticks += 1
         return 0
 
-    with store._pool.connection() as conn:
-        conn.set_progress_handler(tick, _STEP)
+    every_connection(store, lambda conn: conn.set_progress_handler(tick, _STEP))
     try:
         call()
     finally:
-        with store._pool.connection() as conn:
-            conn.set_progress_handler(None, _STEP)
+        every_connection(store, lambda conn: conn.set_progress_handler(None, _STEP))
     return ticks
+
+
+def every_connection(store: EntityStore, apply: Callable[[sqlite3.Connection], Any]) -> None:
+    """``apply`` to each connection of the store's pool (made now if not yet)."""
+    with ExitStack() as stack:
+        for _ in range(store._pool.size):
+            apply(stack.enter_context(store._pool.connection()))
 
 
 def decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:

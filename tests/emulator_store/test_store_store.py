@@ -357,10 +357,10 @@ def test_sql_prefilter_never_changes_results(
 
 
 class _NoShapes:
-    """No index knowledge: every field may hold arrays and objects."""
+    """No index knowledge: every field may hold any bracket."""
 
-    def structured(self, name: str) -> frozenset[int]:
-        return frozenset({4, 5})
+    def brackets(self, name: str) -> frozenset[int]:
+        return frozenset({2, 3, 4, 5, 8})
 
 
 @pytest.mark.parametrize(
@@ -459,3 +459,58 @@ def test_an_exact_filter_decodes_only_the_page(
 def test_connection_count_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_connections must be at least 1"):
         EntityStore(tmp_path / "s.db", max_connections=0)
+
+
+class _FailingConnection:
+    """A connection whose transaction cannot end (as when COMMIT and ROLLBACK both fail)."""
+
+    in_transaction = True
+    closed = False
+
+    def execute(self, sql: str) -> None:
+        raise sqlite3.OperationalError(f"{sql} failed")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_pool_never_lends_a_connection_left_in_a_transaction() -> None:
+    from lumi.emulator.store import _Pool
+
+    made: list[_FailingConnection] = []
+
+    def connect() -> _FailingConnection:
+        made.append(_FailingConnection())
+        return made[-1]
+
+    pool = _Pool(connect, 1)
+    first = pool.acquire()
+    pool.release(first)
+    assert made[0].closed
+    second = pool.acquire()
+    assert second is made[1] and second is not first
+
+
+def test_closing_the_pool_wakes_waiters_and_closes_leased_connections(tmp_path: Path) -> None:
+    from lumi.emulator.store import _Pool
+
+    pool = _Pool(lambda: sqlite3.connect(tmp_path / "pool.db", check_same_thread=False), 1)
+    leased = pool.acquire()
+    failures: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            pool.release(pool.acquire())
+        except StoreClosedError as exc:
+            failures.append(exc)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    pool.close()
+    waiter.join(timeout=30)
+    assert not waiter.is_alive() and len(failures) == 1
+    pool.release(leased)
+    with pytest.raises(sqlite3.ProgrammingError):  # closed on its return
+        leased.execute("SELECT 1")
+    with pytest.raises(StoreClosedError):
+        pool.acquire()
