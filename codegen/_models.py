@@ -427,10 +427,12 @@ def generate_models(
         raise CodegenError(f"cannot compile {source_name}: {exc}") from exc
     if not isinstance(generated, str):  # pragma: no cover - only with several output modules
         raise CodegenError(f"cannot compile {source_name}: expected a single module")
+    # A ResourceWarning is the garbage collector reporting something other code left open
+    # (collected while the generator ran), never the generator's word on the schema.
     found = [
         f"{source_name}: {item.message}"
         for item in caught
-        if not issubclass(item.category, (DeprecationWarning, FutureWarning))
+        if not issubclass(item.category, (DeprecationWarning, FutureWarning, ResourceWarning))
     ]
     if warnings_out is not None:
         warnings_out.extend(found)

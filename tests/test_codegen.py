@@ -410,3 +410,22 @@ def test_black_fallback_formats_like_ruff(monkeypatch: pytest.MonkeyPatch) -> No
     with_ruff = render_project(REPO)["lumi/_generated/models.py"]
     monkeypatch.setattr(codegen._format, "_ruff_binary", lambda: None)
     assert render_project(REPO)["lumi/_generated/models.py"] == with_ruff
+
+
+def test_a_resource_warning_collected_meanwhile_is_not_the_generators(monkeypatch):
+    """The garbage collector may report another test's unclosed file while the generator runs:
+    that is not a warning about the schema, and must not fail the compile."""
+    import warnings
+
+    import datamodel_code_generator
+
+    real = datamodel_code_generator.generate
+
+    def generate_while_collecting(*args, **kwargs):
+        warnings.warn("unclosed file <SpooledTemporaryFile>", ResourceWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datamodel_code_generator, "generate", generate_while_collecting)
+    schema = {"type": "object", "title": "Thing", "properties": {"n": {"type": "integer"}}}
+    code = generate_models(schema, "jsonschema", source_name="thing.json", module_doc="Things.")
+    assert "class Thing" in code
