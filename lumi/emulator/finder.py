@@ -27,18 +27,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from lumi._bson import (
-    ARRAY_BRACKET,
-    BOOL_BRACKET,
-    NUMBER_BRACKET,
-    OBJECT_BRACKET,
-    STRING_BRACKET,
-)
 from lumi.emulator.keyset_counts import KeysetCounts, race
 from lumi.emulator.matcher import Document, Matcher, SortSpec, sort_order
 from lumi.emulator.prepared import PreparedQuery
 from lumi.emulator.recent import Recent, memo_key
 from lumi.emulator.sqlplan import (
+    VALUE_BRACKETS,
     FilterSql,
     SortSql,
     Sql,
@@ -114,9 +108,9 @@ class _Shapes:
 
     def brackets(self, name: str) -> frozenset[int]:
         if name not in self._indexes:
-            return _PROBED  # unknown without an index: assume every one
+            return VALUE_BRACKETS  # unknown without an index: assume every one
         if name not in self._known:
-            brackets = sorted(_PROBED)
+            brackets = sorted(VALUE_BRACKETS)
             probes = ", ".join(
                 f"EXISTS (SELECT 1 FROM documents WHERE {self._scope} "
                 f"AND {bracket_sql(name)} = {bracket})"
@@ -125,11 +119,6 @@ class _Shapes:
             found = self._conn.execute(f"SELECT {probes}").fetchone()
             self._known[name] = frozenset(b for b, hit in zip(brackets, found, strict=True) if hit)
         return self._known[name]
-
-
-_PROBED: Final = frozenset(
-    {NUMBER_BRACKET, STRING_BRACKET, OBJECT_BRACKET, ARRAY_BRACKET, BOOL_BRACKET}
-)
 
 
 class _Conditions:

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lumi.emulator.matcher import Matcher, SortSpec, compile_filter, compile_sort
-from lumi.emulator.recent import Recent
+from lumi.emulator.recent import Recent, memo_key
 from lumi.emulator.sqlplan import index_candidates
 
 __all__ = ["PreparedQuery", "QueryMemory"]
 
 _QUERIES: Final = 256  # filter and sort pairs remembered
-_LONG: Final = 4096  # characters of JSON text: a longer filter is not remembered
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,9 @@ class QueryMemory:
         return prepared
 
 
-def _key(filter: Mapping[str, Any] | None, sort: Mapping[str, Any] | None) -> str | None:
+def _key(filter: Mapping[str, Any] | None, sort: Mapping[str, Any] | None) -> Hashable | None:
     try:
-        key = json.dumps([filter, sort], allow_nan=False)
+        key = memo_key(json.dumps([filter, sort], allow_nan=False))
     except (TypeError, ValueError, RecursionError):  # not JSON, or nested past any bound:
         return None  # validation says what is wrong (a caller of the Python API may pass NaN)
-    return key if len(key) <= _LONG else None  # a long filter: not worth holding
+    return key if isinstance(key, tuple) else None  # a long filter (a digest): not worth holding

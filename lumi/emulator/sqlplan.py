@@ -55,6 +55,7 @@ from lumi.emulator.matcher import (
 )
 
 __all__ = [
+    "VALUE_BRACKETS",
     "FieldShapes",
     "FilterSql",
     "Lookup",
@@ -473,7 +474,8 @@ class _Operand:
 #: (true 1, false 0), strings, objects and arrays as text; SQLite orders NULL < numbers < text.
 _READ_AS_NUMBER: Final = frozenset({NUMBER_BRACKET, BOOL_BRACKET})
 _READ_AS_TEXT: Final = frozenset({STRING_BRACKET, OBJECT_BRACKET, ARRAY_BRACKET})
-_EVERY_BRACKET: Final = _READ_AS_NUMBER | _READ_AS_TEXT
+#: Every bracket but null's: what a field may hold, as far as SQL is concerned.
+VALUE_BRACKETS: Final = _READ_AS_NUMBER | _READ_AS_TEXT
 
 
 def _reach(bracket: int, op: str) -> frozenset[int]:
@@ -481,9 +483,9 @@ def _reach(bracket: int, op: str) -> frozenset[int]:
     ``bracket`` (``=`` for equality and ``$in``)."""
     same = _READ_AS_NUMBER if bracket in _READ_AS_NUMBER else _READ_AS_TEXT
     if op in ("$gt", "$gte") and same is _READ_AS_NUMBER:
-        return _EVERY_BRACKET  # every text is above every number
+        return VALUE_BRACKETS  # every text is above every number
     if op in ("$lt", "$lte") and same is _READ_AS_TEXT:
-        return _EVERY_BRACKET  # every number is below every text
+        return VALUE_BRACKETS  # every number is below every text
     return same
 
 
